@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Each test file gets its own database (in-memory PGlite, or a fresh database on the
+    // PostgreSQL server when DATABASE_URL is set), so files can run in parallel.
+    fileParallelism: true,
+  },
+});

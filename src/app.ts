@@ -1,0 +1,80 @@
+import accepts from '@fastify/accepts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import qs from 'qs';
+import type { Config } from './config.js';
+import { createServices, type Services } from './container.js';
+import type { Database } from './db/database.js';
+import { registerBearerAuth } from './http/auth.js';
+import { registerJsonBodies, requireJsonAcceptable } from './http/content-negotiation.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerHealthRoutes } from './http/health.js';
+import { registerOpenApi } from './http/openapi.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { genRequestId, registerRequestId } from './http/request-id.js';
+import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    services: Services;
+    database: Database;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  redis?: Redis | undefined;
+  /** Overrides the pino logger options (tests silence it; the server logs JSON). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the HTTP application without listening, so tests drive it with `inject` and the server
+ * entry point (src/server.ts) decides how to listen and shut down. Plugins load in order:
+ * cross-cutting HTTP concerns, then the documentation, then the resources.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
+    },
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // filter[field]=x and include[]=a need a parser that understands brackets.
+    routerOptions: {
+      querystringParser: (raw: string) => qs.parse(raw, { depth: 2, arrayLimit: 50, parameterLimit: 200, allowDots: false }),
+      ignoreTrailingSlash: true,
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('services', createServices(database.db, config));
+
+  await app.register(accepts);
+  registerErrorHandling(app);
+  registerRequestId(app);
+  registerJsonBodies(app);
+  registerHealthRoutes(app, database.db);
+  await registerOpenApi(app);
+
+  await app.register(
+    async (v1) => {
+      requireJsonAcceptable(v1);
+      registerBearerAuth(v1, v1.services.tokens);
+      await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
+      await v1.register(carriersRoutes);
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGlitePool } from './pglite-pool.js';
+import type { DB } from './tables.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: DatabaseKind;
+  /** Where the data lives: a redacted server URL or the embedded data directory. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL server; when absent the embedded PGlite database is used. */
+  databaseUrl?: string | undefined;
+  /** Directory of the embedded database; `memory://` keeps it in memory (tests). */
+  dataDir?: string;
+  /** Connections to the server (ignored for PGlite, which has one). */
+  poolSize?: number;
+}
+
+// bigint columns (counts, credits) come back as numbers and DATE columns as plain
+// YYYY-MM-DD strings on both drivers, so the rest of the code sees the same values.
+const INT8 = 20;
+const DATE = 1082;
+const parseInt8 = (value: string) => Number(value);
+const parseDate = (value: string) => value;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (oid === INT8) return parseInt8;
+          if (oid === DATE) return parseDate;
+          return pg.types.getTypeParser(oid, format);
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server must not crash the process; the next query fails
+    // with a connection error that the HTTP layer answers with a 503.
+    pool.on('error', () => undefined);
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'postgres',
+      location: redactUrl(options.databaseUrl),
+      close: () => db.destroy(),
+    };
+  }
+
+  const dataDir = options.dataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+  const pglite = new PGlite(dataDir.startsWith('memory://') ? undefined : dataDir, {
+    parsers: { [INT8]: parseInt8, [DATE]: parseDate },
+  });
+  await pglite.waitReady;
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
+  return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+}
+
+function redactUrl(raw: string): string {
+  const parsed = new URL(raw);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

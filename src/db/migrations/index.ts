@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+
+/**
+ * Every schema change, in order. A migration is never edited once released; a change is a new
+ * file. Names sort in order and are recorded in kysely_migration.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import secureJsonParse from 'secure-json-parse';
+import { AppError } from '../lib/errors.js';
+
+/**
+ * JSON in, JSON out. Existing clients send `Content-Type: application/json` on every request,
+ * GET and DELETE included, often with an empty body or `[]`: both mean "no fields" here.
+ * Bodies of other types are refused with 415 by Fastify (no parser is registered for them,
+ * except on the routes that take forms, which register their own).
+ */
+export function registerJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = (body as string).trim();
+    if (text === '' || text === '[]') {
+      done(null, {});
+      return;
+    }
+    try {
+      done(null, secureJsonParse.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch {
+      done(new AppError(400, 'The request body is not valid JSON.'), undefined);
+    }
+  });
+
+  // A POST/PUT/PATCH with no body at all is the same as `{}`.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')) {
+      request.body = {};
+    }
+  });
+}
+
+/** 406 when the client's Accept header rules out JSON (a missing header accepts anything). */
+export function requireJsonAcceptable(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const accept = request.headers.accept;
+    if (!accept) return;
+    if (request.accepts().type(['application/json']) === false) {
+      throw new AppError(406, 'This API only produces application/json; the Accept header excludes it.');
+    }
+  });
+}

@@ -1,0 +1,101 @@
+import { randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { isSupportedCountry } from 'libphonenumber-js';
+import type { DB } from '../../db/tables.js';
+import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { hashPassword } from '../../lib/secrets.js';
+import { createAccountsRepo } from './accounts.repo.js';
+
+export interface CreateAccountInput {
+  name: string;
+  email: string;
+  password: string;
+  defaultCountry?: string | undefined;
+  timezone?: string | undefined;
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits: number }) {
+  const repo = createAccountsRepo(deps.db);
+
+  function validate(input: CreateAccountInput): FieldErrors {
+    const errors: FieldErrors = {};
+    if (!input.name.trim() || input.name.length > 200) errors.name = ['The name must be 1 to 200 characters.'];
+    if (!EMAIL_RE.test(input.email) || input.email.length > 254) errors.email = ['The email must be a valid email address.'];
+    if (input.password.length < 8 || input.password.length > 1024) errors.password = ['The password must be at least 8 characters.'];
+    if (input.defaultCountry !== undefined && !isCountry(input.defaultCountry)) errors.default_country = ['Unknown country code.'];
+    if (input.timezone !== undefined && !isTimeZone(input.timezone)) errors.timezone = ['Unknown time zone.'];
+    return errors;
+  }
+
+  return {
+    /** Creates an account, its first user and a unique short code, in one transaction. */
+    async create(input: CreateAccountInput) {
+      const errors = validate(input);
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      if (await repo.findUserByEmail(input.email)) throw ValidationError.field('email', 'The email has already been taken.');
+      const passwordHash = await hashPassword(input.password);
+      return deps.db.transaction().execute(async (trx) => {
+        const tx = createAccountsRepo(trx);
+        const shortCode = await allocateShortCode(tx);
+        const account = await tx.insertAccount({
+          id: newId(),
+          name: input.name.trim(),
+          shortCode,
+          credits: deps.newAccountCredits,
+          defaultCountry: (input.defaultCountry ?? 'US').toUpperCase(),
+          timezone: input.timezone ?? 'America/New_York',
+        });
+        const user = await tx.insertUser({
+          id: newId(),
+          accountId: account.id,
+          email: input.email.trim(),
+          name: null,
+          passwordHash,
+        });
+        return { account, user };
+      });
+    },
+
+    async get(id: string) {
+      const account = await repo.findById(id);
+      if (!account) throw new NotFoundError('Account not found.');
+      return account;
+    },
+
+    async addCredits(id: string, amount: number) {
+      if (!Number.isSafeInteger(amount)) throw ValidationError.field('add', 'The amount must be an integer.');
+      const row = await repo.addCredits(id, amount);
+      if (!row) throw new NotFoundError('Account not found.');
+      return row;
+    },
+
+    count: () => repo.count(),
+  };
+}
+
+/** Five-digit short codes, as US carriers issue them; six digits once five run short. */
+async function allocateShortCode(repo: ReturnType<typeof createAccountsRepo>): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const code = String(attempt < 10 ? randomInt(20_000, 100_000) : randomInt(200_000, 1_000_000));
+    if (!(await repo.shortCodeTaken(code))) return code;
+  }
+  throw new Error('Could not allocate a free short code');
+}
+
+function isCountry(code: string): boolean {
+  return /^[A-Za-z]{2}$/.test(code) && isSupportedCountry(code.toUpperCase());
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,30 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  default_country: Generated<string>;
+  timezone: Generated<string>;
+  credit_balance: Generated<number>;
+  short_code: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AccountTables {
+  accounts: AccountsTable;
+  users: UsersTable;
+}

@@ -1,0 +1,81 @@
+import { Redis } from 'ioredis';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { acquireEmbeddedLock } from './db/embedded-lock.js';
+import { migrateToLatest } from './db/migrator.js';
+import { ensureDemoAccount } from './modules/accounts/demo-account.js';
+
+/**
+ * The process entry point: read the configuration, open and migrate the database, create the
+ * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(database.db);
+
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false })
+    : undefined;
+  redis?.on('error', () => undefined); // outages are reported by the rate limiter, which degrades
+
+  const app = await buildApp({ config, database, redis });
+  const demo = await ensureDemoAccount(app.services);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  const lines = [
+    '',
+    `Shortcode is listening on ${base} (database: ${database.kind === 'pglite' ? `embedded, in ${config.dataDir}` : database.location})`,
+    `  API reference:  ${base}/v1/docs`,
+    `  OpenAPI:        ${base}/v1/openapi.json`,
+    `  Dashboard:      ${base}/dashboard`,
+  ];
+  if (demo) {
+    lines.push(
+      '',
+      'A demo account was created. These credentials are shown this once:',
+      `  login:          ${demo.email}`,
+      `  password:       ${demo.password}`,
+      `  access token:   ${demo.token}   (every scope)`,
+      `  short code:     ${demo.shortCode}`,
+      '',
+      `  Try it:  curl -H "Authorization: Bearer ${demo.token}" ${base}/v1/carriers?limit=2`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    try {
+      await app.close(); // stops accepting and waits for in-flight requests
+      redis?.disconnect();
+      await database.close();
+      releaseLock();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`Configuration error: ${err.message}\n`);
+  else process.stderr.write(`Shortcode failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

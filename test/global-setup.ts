@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+
+/**
+ * On PostgreSQL (DATABASE_URL set) the schema is migrated once into a template database, and
+ * every test file clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
+ * On PGlite each test file opens its own in-memory database.
+ */
+export default async function setup(project: TestProject) {
+  const url = process.env.DATABASE_URL;
+  if (!url) return;
+  const template = `shortcode_tpl_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${template}`);
+  const database = await openDatabase({ databaseUrl: withDatabase(url, template), poolSize: 1 });
+  await migrateToLatest(database.db);
+  await database.close();
+  project.provide('templateDatabase', template);
+
+  return async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    // Clean up databases left by test files that crashed.
+    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'shortcode_t_%'`);
+    for (const row of left.rows as Array<{ datname: string }>) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
+    await admin.end();
+  };
+}
+
+export function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
+}

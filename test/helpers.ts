@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+import { withDatabase } from './global-setup.js';
+
+export interface TestDatabase extends Database {
+  /** Drops the per-file database (PostgreSQL) after closing it. */
+  dispose(): Promise<void>;
+}
+
+/** A fresh, migrated database for one test file: PGlite in memory, or a clone on PostgreSQL. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    await migrateToLatest(database.db);
+    return { ...database, dispose: () => database.close() };
+  }
+  const name = `shortcode_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  await admin.end();
+  const database = await openDatabase({ databaseUrl: withDatabase(url, name), poolSize: 5 });
+  return {
+    ...database,
+    dispose: async () => {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '100000', PUBLIC_URL: 'http://shortcode.test', ...env });
+}
+
+export interface TestContext {
+  app: FastifyInstance;
+  database: TestDatabase;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestContext> {
+  const config = testConfig(env);
+  const db = database ?? (await createTestDatabase());
+  const app = await buildApp({ config, database: db, logger: false });
+  await app.ready();
+  return {
+    app,
+    database: db,
+    config,
+    close: async () => {
+      await app.close();
+      if (!database) await db.dispose();
+    },
+  };
+}
+
+let counter = 0;
+/** A new account with a user and a token (all scopes unless given). */
+export async function createAccountWithToken(app: FastifyInstance, scopes?: string[]) {
+  counter += 1;
+  const suffix = `${Date.now().toString(36)}${counter}${randomBytes(2).toString('hex')}`;
+  const { account, user } = await app.services.accounts.create({
+    name: `Test account ${suffix}`,
+    email: `owner-${suffix}@example.test`,
+    password: 'correct horse battery staple',
+  });
+  const token = await app.services.tokens.issue({ accountId: account.id, userId: user.id, kind: 'personal', name: 'test', scopes });
+  return { account, user, token: token.token, tokenId: token.id, auth: { authorization: `Bearer ${token.token}` } };
+}

@@ -1,9 +1,14 @@
 import type { AccountTables } from '../modules/accounts/accounts.tables.js';
 import type { CarrierTables } from '../modules/carriers/carriers.tables.js';
+import type { ContactTables } from '../modules/contacts/contacts.tables.js';
+import type { FieldTables } from '../modules/fields/fields.tables.js';
+import type { GroupTables } from '../modules/groups/groups.tables.js';
+import type { ImportTables } from '../modules/imports/imports.tables.js';
+import type { OptInTables } from '../modules/optins/optins.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables {}
+export interface DB extends AccountTables, TokenTables, CarrierTables, OptInTables, GroupTables, ContactTables, FieldTables, ImportTables {}

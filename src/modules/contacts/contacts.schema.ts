@@ -72,9 +72,11 @@ const attributes = {
   timezone: Type.Optional(NullableString(64, { description: 'IANA time zone; set from the number when not given' })),
   groups: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: MAX_GROUPS_PER_REQUEST, description: 'Group ids; on PUT an empty array removes the contact from all groups' })),
   fields: Type.Optional(
-    Type.Record(Type.String({ maxLength: 50 }), Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+    // Values are checked against each field's type by the service (a union here would let the
+    // validator's type coercion turn 0 into null or 3 into "3").
+    Type.Record(Type.String({ maxLength: 50 }), Type.Unknown(), {
       maxProperties: 200,
-      description: 'Custom field values by field name (see /v1/fields); null removes a value',
+      description: 'Custom field values by field name (see /v1/fields): text, number, date (YYYY-MM-DD) or boolean; null removes a value',
     }),
   ),
 };

@@ -127,15 +127,24 @@ describe('SmppTransport', () => {
 
   it('delivers inbound messages and acknowledges them after the handler', async () => {
     const { smsc } = await setup();
-    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'STOP please {now}' })).toBe(0);
-    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'Да 😀' })).toBe(0);
+    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'STOP please {now}' })).toEqual([0]);
+    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'Да 😀' })).toEqual([0]);
     expect(inbound.map((m) => [m.from, m.to, m.text])).toEqual([
       ['+15551234567', '64600', 'STOP please {now}'],
       ['+15551234567', '64600', 'Да 😀'],
     ]);
     failInbound = true;
     // A failing handler makes the SMSC redeliver later (ESME_RX_T_APPN) rather than losing it.
-    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'again' })).toBe(0x64);
+    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: 'again' })).toEqual([0x64]);
+  });
+
+  it('reassembles concatenated inbound messages, whatever the part order', async () => {
+    const { smsc } = await setup();
+    const gsm = 'Long reply € '.repeat(20);
+    const ucs = 'Ответ 😀 '.repeat(15);
+    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: gsm })).toEqual([0, 0]);
+    expect(await smsc.injectInbound({ from: '+15551234567', to: '64600', text: ucs }, { reverseParts: true })).toEqual([0, 0, 0]);
+    expect(inbound.map((m) => m.text)).toEqual([gsm, ucs]);
   });
 
   it('fails start clearly on a wrong password and does not retry', async () => {
@@ -240,9 +249,24 @@ describe('SmppTransport', () => {
 
   it('keeps the link alive with enquire_link', async () => {
     const { smsc, transport } = await setup({}, { enquireLinkIntervalMs: 30, responseTimeoutMs: 100 });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await smsc.waitFor(() => smsc.enquireLinks >= 3, 3000, 'enquire_links');
     expect(transport.bound).toBe(true);
     expect(smsc.binds).toBe(1);
+  });
+
+  it('reconnects when enquire_link goes unanswered', async () => {
+    const { smsc } = await setup({}, { enquireLinkIntervalMs: 30, responseTimeoutMs: 100 });
+    smsc.ignoreEnquireLinks = true;
+    await smsc.waitFor(() => smsc.binds >= 2, 3000, 'rebind after a dead link');
+  });
+
+  it('reports a submit whose resp is late as transient, never later as ok', async () => {
+    const { smsc, transport } = await setup({ receipts: false, answerDelayMs: 150 }, { responseTimeoutMs: 50 });
+    const [late] = await transport.submit([sms(1)]);
+    expect(late).toMatchObject({ ok: false, transient: true, error: expect.stringMatching(/no submit_sm_resp/) });
+    await smsc.waitFor(() => smsc.submits[0]!.answered, 3000, 'late resp');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(transport.bound).toBe(true);
   });
 
   it('fails submits transient after stop', async () => {

@@ -440,7 +440,11 @@ export class SmppTransport implements SmsTransport {
         },
       );
     });
-    session.on('error', (error: Error) => this.log('warn', 'connection error', { where, error: error.message }));
+    session.on('error', (error: Error) => {
+      this.log('warn', 'connection error; reconnecting', { where, error: error.message });
+      // The smpp package stops reading after a PDU parse error, so any error ends this connection.
+      session.destroy();
+    });
     session.socket.on('close', () => this.onClose(connection));
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('unbind', (pdu: PDU) => {

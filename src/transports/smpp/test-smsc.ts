@@ -1,6 +1,6 @@
 import smpp, { type PDU, type Server, type Session } from 'smpp';
 import type { AddressInfo } from 'node:net';
-import { analyzeSegments } from '../../modules/messages/segments.js';
+import { planSegments } from '../../modules/messages/segments.js';
 import { encodeGsm7 } from '../../modules/messages/gsm7.js';
 
 /**
@@ -59,6 +59,8 @@ export interface TestSmscOptions {
   receiptStyle?: 'tlv' | 'text';
   /** command_status to answer a submit with; default 0 (accepted). */
   submitStatus?: (submit: ReceivedSubmit) => number;
+  /** Delay before each submit_sm_resp; default 0. */
+  answerDelayMs?: number;
 }
 
 const MESSAGE_STATES: Record<string, number> = {
@@ -101,12 +103,17 @@ export class TestSmsc {
   /** Successful binds so far (a reconnect adds one). */
   binds = 0;
   readonly options: Required<Omit<TestSmscOptions, 'receiptFor' | 'submitStatus'>> & Pick<TestSmscOptions, 'receiptFor' | 'submitStatus'>;
+  /** enquire_link PDUs received. */
+  enquireLinks = 0;
+  /** When true, enquire_link is left unanswered (a half-dead link). */
+  ignoreEnquireLinks = false;
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
   private readonly bound = new Set<Session>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly undeliveredReceipts: PendingReceipt[] = [];
   private nextId = 1;
+  private nextInboundRef = 1;
   private dropPlan: { answerFirst: number; withhold: number } | undefined;
 
   private constructor(options: TestSmscOptions) {
@@ -118,6 +125,7 @@ export class TestSmsc {
       receiptStyle: options.receiptStyle ?? 'tlv',
       receiptFor: options.receiptFor,
       submitStatus: options.submitStatus,
+      answerDelayMs: options.answerDelayMs ?? 0,
     };
     this.server = smpp.createServer({}, (session) => this.accept(session));
   }
@@ -179,27 +187,36 @@ export class TestSmsc {
     for (const session of this.sessions) session.destroy();
   }
 
-  /** Sends an inbound (mobile-originated) SMS to a bound client; resolves on its deliver_sm_resp status. */
-  injectInbound(message: { from: string; to: string; text: string }): Promise<number> {
+  /**
+   * Sends an inbound (mobile-originated) SMS to a bound client, as concatenated parts when
+   * long (parts sent last-first when `reverseParts`, to exercise reassembly). Resolves with
+   * the deliver_sm_resp command_status of each part.
+   */
+  async injectInbound(message: { from: string; to: string; text: string }, options: { reverseParts?: boolean } = {}): Promise<number[]> {
     const session = [...this.bound][0];
-    if (!session) return Promise.reject(new Error('no bound session'));
-    const gsm = analyzeSegments(message.text).encoding === 'GSM-7';
-    const payload = gsm ? encodeGsm7(message.text) : Buffer.from(message.text, 'utf16le').swap16();
-    return new Promise((resolve) => {
-      session.deliver_sm(
-        {
-          source_addr_ton: message.from.startsWith('+') ? 1 : 0,
-          source_addr_npi: 1,
-          source_addr: message.from.replace(/^\+/, ''),
-          dest_addr_ton: 3,
-          destination_addr: message.to,
-          esm_class: 0,
-          data_coding: gsm ? 0 : 8,
-          short_message: payload,
-        },
-        (resp) => resolve(resp.command_status),
-      );
+    if (!session) throw new Error('no bound session');
+    const { encoding, parts } = planSegments(message.text);
+    const ref = this.nextInboundRef++ & 0xff;
+    const pdus = parts.map((part, i) => {
+      const body = encoding === 'GSM-7' ? encodeGsm7(part) : Buffer.from(part, 'utf16le').swap16();
+      const udh = parts.length > 1 ? Buffer.from([0x05, 0x00, 0x03, ref, parts.length, i + 1]) : Buffer.alloc(0);
+      return {
+        source_addr_ton: message.from.startsWith('+') ? 1 : 0,
+        source_addr_npi: 1,
+        source_addr: message.from.replace(/^\+/, ''),
+        dest_addr_ton: 3,
+        destination_addr: message.to,
+        esm_class: parts.length > 1 ? 0x40 : 0,
+        data_coding: encoding === 'GSM-7' ? 0 : 8,
+        short_message: Buffer.concat([udh, body]),
+      };
     });
+    if (options.reverseParts) pdus.reverse();
+    const statuses: number[] = [];
+    for (const pdu of pdus) {
+      statuses.push(await new Promise<number>((resolve) => session.deliver_sm(pdu, (resp) => resolve(resp.command_status))));
+    }
+    return statuses;
   }
 
   /** Polls until the predicate holds; for tests. */
@@ -239,7 +256,10 @@ export class TestSmsc {
         this.flushReceipts();
       }
     });
-    session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
+    session.on('enquire_link', (pdu: PDU) => {
+      this.enquireLinks++;
+      if (!this.ignoreEnquireLinks) session.send(pdu.response());
+    });
     session.on('unbind', (pdu: PDU) => {
       this.bound.delete(session);
       session.send(pdu.response(), () => session.close());
@@ -296,16 +316,24 @@ export class TestSmsc {
     submit.commandStatus = this.options.submitStatus?.(submit) ?? 0;
     if (submit.commandStatus === 0) submit.messageId = (this.nextId++).toString(16).padStart(8, '0');
     submit.answered = true;
-    session.send(pdu.response(submit.commandStatus ? { command_status: submit.commandStatus } : { message_id: submit.messageId }));
+    const resp = pdu.response(submit.commandStatus ? { command_status: submit.commandStatus } : { message_id: submit.messageId });
+    if (this.options.answerDelayMs > 0) this.later(this.options.answerDelayMs, () => session.send(resp));
+    else session.send(resp);
     if (submit.commandStatus === 0 && this.options.receipts && (submit.registeredDelivery & 0x03) !== 0) {
       const plan = this.options.receiptFor?.(submit) ?? { stat: 'DELIVRD', err: '000' };
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
+      this.later(this.options.receiptDelayMs, () => {
         this.undeliveredReceipts.push({ submit, plan });
         this.flushReceipts();
-      }, this.options.receiptDelayMs);
-      this.timers.add(timer);
+      });
     }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
   }
 
   private flushReceipts(): void {

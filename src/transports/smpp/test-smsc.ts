@@ -30,6 +30,7 @@ export interface ReceivedSubmit {
   /** The text as decoded by the `smpp` package (an independent decoder from ours). */
   text: string;
   commandStatus: number;
+  /** Whether a submit_sm_resp was written back. */
   answered: boolean;
   receivedAt: number;
 }
@@ -315,10 +316,12 @@ export class TestSmsc {
 
     submit.commandStatus = this.options.submitStatus?.(submit) ?? 0;
     if (submit.commandStatus === 0) submit.messageId = (this.nextId++).toString(16).padStart(8, '0');
-    submit.answered = true;
     const resp = pdu.response(submit.commandStatus ? { command_status: submit.commandStatus } : { message_id: submit.messageId });
-    if (this.options.answerDelayMs > 0) this.later(this.options.answerDelayMs, () => session.send(resp));
-    else session.send(resp);
+    const answer = () => {
+      submit.answered = session.send(resp);
+    };
+    if (this.options.answerDelayMs > 0) this.later(this.options.answerDelayMs, answer);
+    else answer();
     if (submit.commandStatus === 0 && this.options.receipts && (submit.registeredDelivery & 0x03) !== 0) {
       const plan = this.options.receiptFor?.(submit) ?? { stat: 'DELIVRD', err: '000' };
       this.later(this.options.receiptDelayMs, () => {

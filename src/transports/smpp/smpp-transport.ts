@@ -197,7 +197,8 @@ export class SmppTransport implements SmsTransport {
       startTimeoutMs: 30_000,
       throttleBackoffMs: 1000,
       name: `smpp:${config.host}:${config.port}`,
-      ...config,
+      // Drop explicit undefineds so they do not override the defaults above.
+      ...(Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as SmppTransportConfig),
     };
     this.name = this.config.name;
     this.window = new Semaphore(Math.max(1, this.config.window));

@@ -34,6 +34,13 @@ describe('isForbiddenAddress', () => {
     '::ffff:7f00:1',
     '::ffff:169.254.169.254',
     '::ffff:10.0.0.1',
+    '0:0:0:0:0:ffff:127.0.0.1',
+    '::ffff:0:127.0.0.1',
+    '::ffff:0:a9fe:a9fe',
+    '3fff::1',
+    '4000::1',
+    '100::1',
+    '::2',
     '::127.0.0.1',
     '64:ff9b::7f00:1',
     '64:ff9b::10.1.2.3',
@@ -60,6 +67,7 @@ describe('isForbiddenAddress', () => {
     '::ffff:8.8.8.8',
     '64:ff9b::808:808',
     '2002:808:808::1',
+    '2001:4860:4860::8888',
   ])('allows public %s', (ip) => {
     expect(isForbiddenAddress(ip)).toBe(false);
   });

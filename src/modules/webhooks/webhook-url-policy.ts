@@ -32,30 +32,31 @@ const IPV4_FORBIDDEN: ReadonlyArray<readonly [string, number]> = [
 ];
 
 /**
- * IPv6 ranges. The IPv4-embedding prefixes (::ffff:0:0/96, 64:ff9b::/96, 2002::/16, ::/96)
- * are not listed: their embedded IPv4 address is extracted and judged by the IPv4 rules,
- * so ::ffff:8.8.8.8 stays allowed while ::ffff:127.0.0.1 is refused.
+ * IPv6 ranges inside global unicast 2000::/3; everything outside 2000::/3 (loopback,
+ * unspecified, unique local fc00::/7 with AWS metadata fd00:ec2::254, link-local fe80::/10,
+ * multicast ff00::/8, ...) is refused by `isForbiddenAddress` before this list is consulted.
+ * The IPv4-embedding formats (::ffff:0:0/96, 64:ff9b::/96, 2002::/16, ::/96) are judged by
+ * their embedded IPv4 address instead, so ::ffff:8.8.8.8 stays allowed while
+ * ::ffff:127.0.0.1 is refused.
  */
 const IPV6_FORBIDDEN: ReadonlyArray<readonly [string, number]> = [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['100::', 64], // discard-only
   ['2001::', 23], // IETF protocol assignments, includes Teredo 2001::/32 which tunnels to hidden IPv4
   ['2001:db8::', 32], // documentation
-  ['fc00::', 7], // unique local, includes AWS metadata fd00:ec2::254
-  ['fe80::', 10], // link-local
-  ['fec0::', 10], // deprecated site-local
-  ['ff00::', 8], // multicast
+  ['3fff::', 20], // documentation (RFC 9637)
 ];
 
-function buildBlockList(): BlockList {
+/**
+ * One list per family: Node's BlockList matches IPv4 addresses against IPv4-mapped IPv6
+ * rules and vice versa, and keeping them apart keeps each rule meaning only what it says.
+ */
+function buildBlockList(family: 'ipv4' | 'ipv6', ranges: ReadonlyArray<readonly [string, number]>): BlockList {
   const list = new BlockList();
-  for (const [net, prefix] of IPV4_FORBIDDEN) list.addSubnet(net, prefix, 'ipv4');
-  for (const [net, prefix] of IPV6_FORBIDDEN) list.addSubnet(net, prefix, 'ipv6');
+  for (const [net, prefix] of ranges) list.addSubnet(net, prefix, family);
   return list;
 }
 
-const forbidden = buildBlockList();
+const forbiddenV4 = buildBlockList('ipv4', IPV4_FORBIDDEN);
+const forbiddenV6 = buildBlockList('ipv6', IPV6_FORBIDDEN);
 
 /** Parses an IPv6 address (with `::`, an optional trailing dotted quad, no zone) into 8 groups. */
 function parseIpv6Groups(address: string): number[] | undefined {
@@ -90,6 +91,8 @@ function embeddedIpv4(groups: readonly number[]): string | undefined {
   const zeroUpTo = (n: number) => groups.slice(0, n).every((g) => g === 0);
   // ::ffff:a.b.c.d (IPv4-mapped): the socket really connects over IPv4.
   if (zeroUpTo(5) && g5 === 0xffff) return groupsToIpv4(g6, g7);
+  // ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765).
+  if (zeroUpTo(4) && g4 === 0xffff && g5 === 0) return groupsToIpv4(g6, g7);
   // ::a.b.c.d (deprecated IPv4-compatible); ::, ::1 are handled by the IPv6 rules.
   if (zeroUpTo(6) && (g6 !== 0 || g7 > 1)) return groupsToIpv4(g6, g7);
   // 64:ff9b::a.b.c.d (NAT64 well-known prefix): a NAT64 gateway forwards it to the IPv4 address.
@@ -111,13 +114,15 @@ export function isForbiddenAddress(ip: string, options: { allowPrivateNetworks?:
   const address = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   const bare = address.split('%')[0] ?? '';
   const family = isIP(bare);
-  if (family === 4) return forbidden.check(bare, 'ipv4');
+  if (family === 4) return forbiddenV4.check(bare, 'ipv4');
   if (family !== 6) return true;
   const groups = parseIpv6Groups(bare.toLowerCase());
   if (groups === undefined) return true;
   const v4 = embeddedIpv4(groups);
-  if (v4 !== undefined) return forbidden.check(v4, 'ipv4');
-  return forbidden.check(bare, 'ipv6');
+  if (v4 !== undefined) return forbiddenV4.check(v4, 'ipv4');
+  // Only global unicast (2000::/3) is the public IPv6 Internet.
+  if (((groups[0] ?? 0) & 0xe000) !== 0x2000) return true;
+  return forbiddenV6.check(bare, 'ipv6');
 }
 
 export type WebhookUrlCheck = { ok: true; url: URL } | { ok: false; reason: string };

@@ -1,7 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverWebhook, parseRetryAfter, type DeliverWebhookInput } from './webhook-http.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from './webhook-http.test-fixtures.js';
 
 interface Receiver {
   url: string;
@@ -10,7 +12,7 @@ interface Receiver {
   connections: number;
 }
 
-const servers: Array<{ server: http.Server; sockets: Set<Socket> }> = [];
+const servers: Array<{ server: http.Server | https.Server; sockets: Set<Socket> }> = [];
 
 /** A receiver on 127.0.0.1 with an ephemeral port; closed (with its sockets) after each test. */
 async function receiver(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Receiver> {
@@ -199,6 +201,55 @@ describe('deliverWebhook against local receivers', () => {
     expect(result).toMatchObject({ outcome: 'success', status: 200 });
     expect(resolved).toEqual(['hooks.example.test']);
     expect(r.requests[0]?.headers.host).toBe(`hooks.example.test:${r.port}`);
+  });
+
+  it('falls back across the resolved addresses of both families', async () => {
+    // Nothing listens on [::1] here: the socket must move on to the next checked address.
+    const r = await receiver((_req, res) => res.writeHead(200).end());
+    const result = await deliverWebhook(
+      input(`http://dual.example.test:${r.port}/`, {
+        resolve: async () => [
+          { address: '::1', family: 6 },
+          { address: '127.0.0.1', family: 4 },
+        ],
+      }),
+    );
+    expect(result).toMatchObject({ outcome: 'success', status: 200 });
+  });
+
+  it('verifies HTTPS certificates, sending the host name (SNI) to the pinned address', async () => {
+    const serverNames: string[] = [];
+    let requests = 0;
+    const server = https.createServer(
+      {
+        key: TEST_TLS_KEY,
+        cert: TEST_TLS_CERT,
+        SNICallback: (name, done) => {
+          serverNames.push(name);
+          done(null, undefined);
+        },
+      },
+      (_req, res) => {
+        requests += 1;
+        res.writeHead(200).end();
+      },
+    );
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    servers.push({ server, sockets });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const result = await deliverWebhook(
+      input(`https://hooks.example.test:${port}/in`, { resolve: async () => [{ address: '127.0.0.1', family: 4 }] }),
+    );
+    // The certificate is self-signed: trusted by nobody, so the delivery must fail before any request.
+    expect(result.outcome).toBe('failure');
+    expect(result.error).toMatch(/self[- ]signed/i);
+    expect(serverNames).toEqual(['hooks.example.test']);
+    expect(requests).toBe(0);
   });
 
   it('counts a hung resolver against the timeout', async () => {

@@ -178,6 +178,23 @@ describe('deliverWebhook against local receivers', () => {
     expect(sent).toBeLessThan(50 * 1024 * 1024);
   });
 
+  it('keeps the status when the receiver cuts the connection mid-body', async () => {
+    const r = await receiver((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial', () => res.socket?.destroy());
+    });
+    const result = await deliverWebhook(input(r.url));
+    expect(result).toMatchObject({ outcome: 'success', status: 200, responseSnippet: 'partial…' });
+  });
+
+  it('reports a receiver that hangs up without answering', async () => {
+    const r = await receiver((req) => req.socket.destroy());
+    const result = await deliverWebhook(input(r.url));
+    expect(result.outcome).toBe('failure');
+    expect(result.status).toBeUndefined();
+    expect(result.error).toMatch(/socket hang up|ECONNRESET/);
+  });
+
   it('reports a refused connection without throwing', async () => {
     const r = await receiver(() => undefined);
     const { server } = servers.pop()!;

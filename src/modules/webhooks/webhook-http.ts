@@ -201,7 +201,8 @@ function send(
     };
 
     if (!input.allowPrivateNetworks) {
-      // Second line of defence: whatever path led to this socket, refuse a forbidden peer.
+      // Second line of defence behind the pinned lookup, which already keeps the socket to the
+      // checked addresses: should any other path ever reach a forbidden peer, drop it at once.
       req.on('socket', (socket) => {
         socket.once('connect', () => {
           const peer = socket.remoteAddress;
@@ -224,8 +225,10 @@ function send(
         if (received >= input.maxResponseBytes) done(resultFor(status ?? 0, res, chunks, elapsed(), true));
       });
       res.on('end', () => done(resultFor(status ?? 0, res, chunks, elapsed(), false)));
-      // Errors after the status line (reset mid-body) keep the status-based outcome.
+      // A connection cut after the status line (reset mid-body) keeps the status-based outcome:
+      // the receiver has already answered.
       res.on('error', () => done(resultFor(status ?? 0, res, chunks, elapsed(), true)));
+      res.on('close', () => done(resultFor(status ?? 0, res, chunks, elapsed(), !res.complete)));
     });
     req.end(body);
   });

@@ -5,7 +5,9 @@ import {
   MAX_RETRY_AFTER_MS,
   NOMINAL_RETRY_SPAN_MS,
   RETRY_DELAYS_MS,
+  endpointHealthAfter,
   nextAttemptDelayMs,
+  planNextStep,
   shouldDisableEndpoint,
 } from './webhook-retry.js';
 
@@ -73,5 +75,65 @@ describe('shouldDisableEndpoint', () => {
     expect(shouldDisableEndpoint(new Date(now.getTime() - DISABLE_AFTER_FAILING_MS), now)).toBe(false);
     expect(shouldDisableEndpoint(new Date(now.getTime() - DISABLE_AFTER_FAILING_MS - 1), now)).toBe(true);
     expect(shouldDisableEndpoint(new Date('2026-01-01T00:00:00.000Z'), now)).toBe(true);
+  });
+});
+
+describe('planNextStep', () => {
+  const now = new Date('2026-03-10T12:00:00.000Z');
+  it('stops on success and on 410 Gone', () => {
+    expect(planNextStep({ outcome: 'success', attemptNumber: 1, now })).toEqual({ action: 'delivered' });
+    expect(planNextStep({ outcome: 'gone', attemptNumber: 1, now })).toEqual({ action: 'give_up', reason: 'gone' });
+  });
+
+  it('schedules a retry on failure, honouring Retry-After', () => {
+    expect(planNextStep({ outcome: 'failure', attemptNumber: 2, now, random: mid })).toEqual({
+      action: 'retry',
+      delayMs: 300_000,
+      at: new Date('2026-03-10T12:05:00.000Z'),
+    });
+    expect(planNextStep({ outcome: 'failure', attemptNumber: 1, retryAfterSeconds: 600, now, random: mid })).toMatchObject({
+      action: 'retry',
+      delayMs: 600_000,
+    });
+  });
+
+  it('gives up after the last attempt', () => {
+    expect(planNextStep({ outcome: 'failure', attemptNumber: MAX_ATTEMPTS, now })).toEqual({
+      action: 'give_up',
+      reason: 'exhausted',
+    });
+  });
+});
+
+describe('endpointHealthAfter', () => {
+  const now = new Date('2026-03-10T12:00:00.000Z');
+  const daysAgo = (days: number) => new Date(now.getTime() - days * 24 * HOUR);
+
+  it('clears the failure streak on success', () => {
+    expect(endpointHealthAfter({ outcome: 'success', firstFailureAt: daysAgo(4), now })).toEqual({
+      firstFailureAt: null,
+      disable: false,
+    });
+  });
+
+  it('starts or keeps the failure streak, disabling after five days', () => {
+    expect(endpointHealthAfter({ outcome: 'failure', firstFailureAt: null, now })).toEqual({ firstFailureAt: now, disable: false });
+    expect(endpointHealthAfter({ outcome: 'failure', firstFailureAt: daysAgo(4), now })).toEqual({
+      firstFailureAt: daysAgo(4),
+      disable: false,
+    });
+    expect(endpointHealthAfter({ outcome: 'failure', firstFailureAt: daysAgo(6), now })).toEqual({
+      firstFailureAt: daysAgo(6),
+      disable: true,
+      reason: 'failing',
+    });
+  });
+
+  it('disables at once on 410 Gone', () => {
+    expect(endpointHealthAfter({ outcome: 'gone', firstFailureAt: null, now })).toEqual({
+      firstFailureAt: now,
+      disable: true,
+      reason: 'gone',
+    });
   });
 });

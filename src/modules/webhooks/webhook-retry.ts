@@ -80,3 +80,51 @@ export function shouldDisableEndpoint(firstFailureAt: Date | null | undefined, n
   if (firstFailureAt === null || firstFailureAt === undefined) return false;
   return now.getTime() - firstFailureAt.getTime() > DISABLE_AFTER_FAILING_MS;
 }
+
+/** What to do with a message after one attempt. */
+export type NextStep =
+  | { action: 'delivered' }
+  | { action: 'retry'; delayMs: number; at: Date }
+  | { action: 'give_up'; reason: 'exhausted' | 'gone' };
+
+/**
+ * The message's next step after attempt `attemptNumber` (1-based) ended with `outcome`.
+ * A 410 Gone stops retrying at once: the receiver said the endpoint no longer exists.
+ */
+export function planNextStep(input: {
+  outcome: 'success' | 'failure' | 'gone';
+  attemptNumber: number;
+  retryAfterSeconds?: number;
+  now: Date;
+  random?: () => number;
+}): NextStep {
+  if (input.outcome === 'success') return { action: 'delivered' };
+  if (input.outcome === 'gone') return { action: 'give_up', reason: 'gone' };
+  const delayMs = nextAttemptDelayMs(input.attemptNumber, input.retryAfterSeconds, input.random);
+  if (delayMs === null) return { action: 'give_up', reason: 'exhausted' };
+  return { action: 'retry', delayMs, at: new Date(input.now.getTime() + delayMs) };
+}
+
+export interface EndpointHealth {
+  /** First failure since the last success; null while healthy. Store it on the endpoint. */
+  firstFailureAt: Date | null;
+  disable: boolean;
+  reason?: 'gone' | 'failing';
+}
+
+/**
+ * The endpoint's health after an attempt: a success clears the failure streak, a failure
+ * starts it (or keeps its start), and the endpoint is disabled on 410 Gone or after more than
+ * five days of failures without a success.
+ */
+export function endpointHealthAfter(input: {
+  outcome: 'success' | 'failure' | 'gone';
+  firstFailureAt: Date | null;
+  now: Date;
+}): EndpointHealth {
+  if (input.outcome === 'success') return { firstFailureAt: null, disable: false };
+  const firstFailureAt = input.firstFailureAt ?? input.now;
+  if (input.outcome === 'gone') return { firstFailureAt, disable: true, reason: 'gone' };
+  if (shouldDisableEndpoint(firstFailureAt, input.now)) return { firstFailureAt, disable: true, reason: 'failing' };
+  return { firstFailureAt, disable: false };
+}

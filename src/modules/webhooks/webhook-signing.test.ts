@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { generateWebhookSecret, isValidWebhookSecret, signPayload } from './webhook-signing.js';
+import { generateWebhookMessageId, generateWebhookSecret, isValidWebhookSecret, signPayload } from './webhook-signing.js';
 
 const body = JSON.stringify({ id: 'f82e541a-a4b1-11e8-a85f-127fd0971098', message: 'Hi ✓' });
 
@@ -20,6 +20,16 @@ describe('generateWebhookSecret', () => {
     expect(isValidWebhookSecret('whsec_' + Buffer.alloc(16).toString('base64'))).toBe(false);
     expect(isValidWebhookSecret('whsec_' + Buffer.alloc(24).toString('base64'))).toBe(true);
     expect(isValidWebhookSecret('whsec_not*base64')).toBe(false);
+  });
+});
+
+describe('generateWebhookMessageId', () => {
+  it('makes unique msg_ ids that are safe to sign', () => {
+    const id = generateWebhookMessageId();
+    expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(generateWebhookMessageId()).not.toBe(id);
+    const secret = generateWebhookSecret();
+    expect(() => signPayload({ msgId: id, timestamp: new Date(), body, secrets: [secret] })).not.toThrow();
   });
 });
 

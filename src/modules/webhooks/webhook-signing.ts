@@ -5,7 +5,7 @@
  * signature is computed by the `standardwebhooks` package itself, so receivers using any
  * Standard Webhooks library verify our deliveries without custom code.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
@@ -38,6 +38,14 @@ export interface SignPayloadInput {
 /** A new endpoint secret: `whsec_` followed by base64 of 32 random bytes. */
 export function generateWebhookSecret(): string {
   return WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
+}
+
+/**
+ * A new message id (`webhook-id`), created once per event and endpoint and kept across retries
+ * so receivers can drop duplicates.
+ */
+export function generateWebhookMessageId(): string {
+  return `msg_${randomUUID().replaceAll('-', '')}`;
 }
 
 /**

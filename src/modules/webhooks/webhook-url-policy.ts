@@ -93,7 +93,7 @@ function embeddedIpv4(groups: readonly number[]): string | undefined {
   if (zeroUpTo(5) && g5 === 0xffff) return groupsToIpv4(g6, g7);
   // ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765).
   if (zeroUpTo(4) && g4 === 0xffff && g5 === 0) return groupsToIpv4(g6, g7);
-  // ::a.b.c.d (deprecated IPv4-compatible); ::, ::1 are handled by the IPv6 rules.
+  // ::a.b.c.d (deprecated IPv4-compatible); :: and ::1 fall to the 2000::/3 rule instead.
   if (zeroUpTo(6) && (g6 !== 0 || g7 > 1)) return groupsToIpv4(g6, g7);
   // 64:ff9b::a.b.c.d (NAT64 well-known prefix): a NAT64 gateway forwards it to the IPv4 address.
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return groupsToIpv4(g6, g7);

@@ -286,9 +286,14 @@ describe('deliverWebhook against local receivers', () => {
     expect(result.error).toMatch(/ENOTFOUND/);
   });
 
-  it('never throws on a bad URL', async () => {
+  it('never throws on a bad URL or a header Node refuses to send', async () => {
     expect(await deliverWebhook(input('ftp://example.com/'))).toMatchObject({ outcome: 'failure' });
     expect(await deliverWebhook(input('not a url'))).toMatchObject({ outcome: 'failure' });
+    const r = await receiver((_req, res) => res.writeHead(200).end());
+    const result = await deliverWebhook(input(r.url, { headers: { 'x-bad': 'a\r\nInjected: 1' } }));
+    expect(result.outcome).toBe('failure');
+    expect(result.error).toMatch(/ERR_INVALID_CHAR|Invalid character/);
+    expect(r.requests).toHaveLength(0);
   });
 });
 

@@ -5,6 +5,8 @@ import { openDatabase } from './db/database.js';
 import { acquireEmbeddedLock } from './db/embedded-lock.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
+import { createJobHandlers } from './jobs/job-handlers.js';
+import { createJobRunner } from './jobs/job-runner.js';
 
 /**
  * The process entry point: read the configuration, open and migrate the database, create the
@@ -23,6 +25,11 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, database, redis });
   const demo = await ensureDemoAccount(app.services);
+  // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
+  // /healthz and /readyz), ROLE=all (the default) does both.
+  const runner =
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services), log: app.log });
+  runner?.start();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await app.close(); // stops accepting and waits for in-flight requests
+      await runner?.stop(); // finishes running jobs; unclaimed work stays queued for others
       redis?.disconnect();
       await database.close();
       releaseLock();

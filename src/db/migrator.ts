@@ -5,7 +5,8 @@ import { migrations } from './migrations/index.js';
 export class SchemaTooNewError extends Error {}
 
 function migrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Unordered: migrations are developed on parallel branches; each is independent of later-numbered ones.
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
 }
 
 /**

@@ -6,9 +6,21 @@ import type { GroupTables } from '../modules/groups/groups.tables.js';
 import type { ImportTables } from '../modules/imports/imports.tables.js';
 import type { OptInTables } from '../modules/optins/optins.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
+import type { JobTables } from '../jobs/jobs.tables.js';
+import type { EventTables } from '../modules/events/events.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables, OptInTables, GroupTables, ContactTables, FieldTables, ImportTables {}
+export interface DB
+  extends AccountTables,
+    TokenTables,
+    CarrierTables,
+    JobTables,
+    EventTables,
+    OptInTables,
+    GroupTables,
+    ContactTables,
+    FieldTables,
+    ImportTables {}

@@ -54,7 +54,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!e) return false;
   if (typeof e.code === 'string' && (CONNECTION_ERROR_CODES.has(e.code) || e.code.startsWith('08'))) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|embedded database is closed|PGlite is closed/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|embedded database is closed|PGlite is closed|driver has already been destroyed|Cannot use a pool after calling end/i.test(message);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

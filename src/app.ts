@@ -17,6 +17,7 @@ import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { fieldsRoutes } from './modules/fields/fields.routes.js';
 import { groupsRoutes } from './modules/groups/groups.routes.js';
+import { importsRoutes } from './modules/imports/imports.routes.js';
 import { optInsRoutes } from './modules/optins/optins.routes.js';
 import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
 
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(fieldsRoutes);
       await v1.register(groupsRoutes);
       await v1.register(contactsRoutes);
+      await v1.register(importsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -9,6 +9,7 @@ import { createFieldsRepo } from './modules/fields/fields.repo.js';
 import { createFieldsService } from './modules/fields/fields.service.js';
 import { createGroupsRepo } from './modules/groups/groups.repo.js';
 import { createGroupsService } from './modules/groups/groups.service.js';
+import { createImportsService } from './modules/imports/imports.service.js';
 import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
@@ -34,7 +35,8 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts };
+  const imports = createImportsService({ db, fields, groups, phoneNumbers });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, imports };
 }
 
 export type Services = ReturnType<typeof createServices>;

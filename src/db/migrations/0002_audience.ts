@@ -162,16 +162,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX contact_imports_account_idx ON contact_imports (account_id, created_at, id);
     CREATE INDEX contact_imports_pending_idx ON contact_imports (status) WHERE status IN ('queued', 'processing');
 
-    -- One row per data row of an import: the raw row as received (kept until processed), then
-    -- its outcome. Rows are numbered from 1 (the first data row after a CSV header).
+    -- One row per data row of an import: the raw row as received (kept until processed, then
+    -- cleared), then its outcome. Rows are numbered from 1 (the first data row after a CSV
+    -- header). Processing updates each row once; the fill factor leaves room for that update.
     CREATE TABLE contact_import_rows (
       import_id uuid NOT NULL REFERENCES contact_imports (id) ON DELETE CASCADE,
       row_number integer NOT NULL,
       data text,
+      phone_number text,
       outcome text CHECK (outcome IN ('created', 'updated', 'skipped_duplicate', 'invalid')),
       contact_id uuid,
       message text,
       PRIMARY KEY (import_id, row_number)
+    ) WITH (fillfactor = 70);
+
+    -- The numbers a validate_only import has seen so far (it writes no contacts, so duplicates
+    -- inside the file are found here); emptied when the import completes.
+    CREATE TABLE contact_import_seen (
+      import_id uuid NOT NULL REFERENCES contact_imports (id) ON DELETE CASCADE,
+      phone_number text NOT NULL,
+      row_number integer NOT NULL,
+      PRIMARY KEY (import_id, phone_number)
     );
   `.execute(db);
 

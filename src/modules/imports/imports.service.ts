@@ -62,6 +62,12 @@ interface CheckedRow {
   timezone: string | null;
 }
 
+interface CheckedBatch {
+  outcomes: RowOutcome[];
+  valid: CheckedRow[];
+  lastRow: number;
+}
+
 const describeErrors = (errors: FieldErrors) =>
   Object.entries(errors)
     .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
@@ -181,8 +187,8 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
     };
   }
 
-  /** Writes one batch (or, validate_only, works out what it would do) and records outcomes. */
-  async function processBatch(imp: ImportRecord, batch: Array<{ row_number: number; data: string | null }>, country: string, defs: FieldDefs) {
+  /** Checks one batch of staged rows (no writes): the invalid rows' outcomes and the valid rows. */
+  async function checkBatch(imp: ImportRecord, batch: Array<{ row_number: number; data: string | null }>, country: string, defs: FieldDefs): Promise<CheckedBatch> {
     const outcomes: RowOutcome[] = [];
     const valid: CheckedRow[] = [];
     const firstRowOf = new Map<string, number>();
@@ -202,7 +208,12 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
         valid.push(checked);
       }
     }
+    return { outcomes, valid, lastRow: batch.at(-1)!.row_number };
+  }
 
+  /** Writes a checked batch (or, validate_only, works out what it would do) with its outcomes and the new cursor, atomically. */
+  async function writeBatch(imp: ImportRecord, checked: CheckedBatch): Promise<void> {
+    const { outcomes, valid } = checked;
     await deps.db.transaction().execute(async (trx) => {
       const tx = createImportsRepo(trx);
       const phones = valid.map((v) => v.phone);
@@ -302,7 +313,7 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
       }
       await tx.recordOutcomes(imp.id, outcomes);
       const count = (o: RowOutcome['outcome']) => outcomes.filter((x) => x.outcome === o).length;
-      await tx.advance(imp.id, batch.at(-1)!.row_number, { created: count('created'), updated: count('updated'), skipped: count('skipped_duplicate'), invalid: count('invalid') });
+      await tx.advance(imp.id, checked.lastRow, { created: count('created'), updated: count('updated'), skipped: count('skipped_duplicate'), invalid: count('invalid') });
     });
   }
 
@@ -377,21 +388,31 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
      * resumes exactly where it left off. Returns false when it stopped early on `signal`.
      */
     async process(importId: string, signal?: AbortSignal): Promise<boolean> {
-      let imp = await repo.findForProcessing(importId);
+      const imp = await repo.findForProcessing(importId);
       if (!imp || imp.status === 'completed' || imp.status === 'failed' || imp.status === 'receiving') return true;
       if (imp.status === 'queued') {
         await repo.update(imp.id, { status: 'processing', started_at: imp.started_at ?? now(), updated_at: now() });
       }
       const country = await deps.phoneNumbers.defaultCountry(imp.account_id);
       const defs = await deps.fields.byName(imp.account_id);
-      let cursor = imp.cursor;
+      const current = imp;
+      // The next batch is read and checked while the current one is written.
+      const prepare = async (after: number): Promise<CheckedBatch | null> => {
+        const batch = await repo.nextRows(current.id, after, PROCESS_BATCH);
+        return batch.length === 0 ? null : checkBatch(current, batch, country, defs);
+      };
+      let next = prepare(imp.cursor);
       for (;;) {
+        const checked = await next;
+        if (!checked) break;
         if (signal?.aborted) return false;
-        const batch = await repo.nextRows(imp.id, cursor, PROCESS_BATCH);
-        if (batch.length === 0) break;
-        imp = { ...imp, cursor };
-        await processBatch(imp, batch, country, defs);
-        cursor = batch.at(-1)!.row_number;
+        next = prepare(checked.lastRow);
+        try {
+          await writeBatch(current, checked);
+        } catch (error) {
+          await next.catch(() => undefined);
+          throw error;
+        }
       }
       if (imp.validate_only) await repo.clearSeen(imp.id);
       await repo.update(imp.id, { status: 'completed', completed_at: now(), updated_at: now() });

@@ -6,6 +6,7 @@ import qs from 'qs';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Database } from './db/database.js';
+import { AccessLogController } from './http/access-log.js';
 import { registerBearerAuth } from './http/auth.js';
 import { registerJsonBodies, requireJsonAcceptable } from './http/content-negotiation.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -43,6 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
     },
+    logController: new AccessLogController(),
     genReqId: genRequestId,
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,

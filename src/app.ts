@@ -11,6 +11,7 @@ import { registerBearerAuth } from './http/auth.js';
 import { registerJsonBodies, requireJsonAcceptable } from './http/content-negotiation.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.js';
+import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
@@ -66,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRequestId(app);
   registerJsonBodies(app);
   registerHealthRoutes(app, database.db);
+  registerMetrics(app, database.db, { token: config.metricsToken });
   await registerOpenApi(app);
 
   await app.register(

@@ -22,6 +22,8 @@ export interface Config {
   newAccountCredits: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -87,5 +89,6 @@ export function loadConfig(env: Env = process.env): Config {
     newAccountCredits: int(env, 'NEW_ACCOUNT_CREDITS', 10_000, 0, 1_000_000_000),
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }

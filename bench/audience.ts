@@ -8,6 +8,7 @@ import { migrateToLatest } from '../src/db/migrator.js';
 import { createJobHandlers } from '../src/jobs/job-handlers.js';
 import { createJobRunner } from '../src/jobs/job-runner.js';
 import { newId } from '../src/lib/ids.js';
+import { allocateSeq } from '../src/modules/contacts/contacts.repo.js';
 import { DOUBLE_OPT_IN_ID } from '../src/modules/optins/optins.seed.js';
 import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freshDatabase, percentile } from './lib.js';
 
@@ -20,7 +21,7 @@ import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freshDatabase, percentile } f
  * - the bulk import path (upload + background processing to completion) in rows/s against a
  *   bare multi-row INSERT (1,000 rows a statement) of the same rows into another account.
  */
-export async function runAudienceBench(opts: { databaseUrl: string; contacts?: number; importRows?: number; samples?: number }): Promise<Record<string, unknown>> {
+export async function runAudienceBench(opts: { databaseUrl?: string | undefined; contacts?: number | undefined; importRows?: number | undefined; samples?: number | undefined } = {}): Promise<Record<string, unknown>> {
   const serverUrl = opts.databaseUrl || DEFAULT_BENCH_DATABASE_URL;
   const contacts = opts.contacts ?? 1_000_000;
   const importRows = opts.importRows ?? 100_000;
@@ -40,8 +41,9 @@ export async function runAudienceBench(opts: { databaseUrl: string; contacts?: n
 
     // Seed by bulk SQL; the statement-level trigger keeps contact_counts exact.
     const seedStart = performance.now();
-    await sql`INSERT INTO contacts (id, account_id, phone_number, first_name, last_name, reward_points, timezone, opt_in_id, created_at, updated_at)
-              SELECT gen_random_uuid(), ${owner.account.id}, '+1201' || lpad(i::text, 7, '0'), 'First' || i, 'Last' || (i % 997), i % 1000, 'America/New_York', NULL,
+    await allocateSeq(database.db, owner.account.id, contacts);
+    await sql`INSERT INTO contacts (id, account_id, phone_number, first_name, last_name, reward_points, timezone, opt_in_id, seq, created_at, updated_at)
+              SELECT gen_random_uuid(), ${owner.account.id}, '+1201' || lpad(i::text, 7, '0'), 'First' || i, 'Last' || (i % 997), i % 1000, 'America/New_York', NULL, i,
                      timestamptz '2025-01-01' + i * interval '1 second', timestamptz '2025-01-01' + i * interval '1 second'
               FROM generate_series(1, ${contacts}) AS i`.execute(database.db);
     await sql`VACUUM ANALYZE contacts`.execute(database.db);
@@ -108,11 +110,12 @@ export async function runAudienceBench(opts: { databaseUrl: string; contacts?: n
     const baseline = await services.accounts.create({ name: 'Bench baseline', email: 'bench-baseline@example.test', password: 'bench-password' });
     const baselineStart = performance.now();
     for (let start = 1; start <= importRows; start += 1000) {
+      const firstSeq = await allocateSeq(database.db, baseline.account.id, Math.min(1000, importRows + 1 - start));
       const values = [];
       for (let i = start; i < Math.min(start + 1000, importRows + 1); i++) {
         const r = rowsFor(i);
         // The same row the import writes (time zone from the number, the standard opt-in).
-        values.push({ id: newId(), account_id: baseline.account.id, phone_number: r.phone, first_name: r.first, last_name: r.last, email: null, gender: null, birth_date: null, address: null, city: null, state: null, zip: null, reward_points: r.points, timezone: 'America/New_York', carrier_id: null, opt_in_id: DOUBLE_OPT_IN_ID, source: 'import' });
+        values.push({ id: newId(), seq: firstSeq + (i - start), account_id: baseline.account.id, phone_number: r.phone, first_name: r.first, last_name: r.last, email: null, gender: null, birth_date: null, address: null, city: null, state: null, zip: null, reward_points: r.points, timezone: 'America/New_York', carrier_id: null, opt_in_id: DOUBLE_OPT_IN_ID, source: 'import' });
       }
       await database.db.insertInto('contacts').values(values).execute();
     }

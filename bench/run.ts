@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAudienceBench } from './audience.js';
 import { runHttpBench } from './http.js';
 
 /**
@@ -13,6 +14,7 @@ type Scenario = (opts: { databaseUrl?: string }) => Promise<Record<string, unkno
 
 const scenarios: Record<string, Scenario> = {
   http: runHttpBench,
+  audience: runAudienceBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids.js';
 import { parsePhone } from '../../lib/phone.js';
 import { formatDate } from '../../lib/time.js';
 import { checkAttributes, CONTACT_EXISTS, type ContactAttributes } from '../contacts/contacts.service.js';
-import type { NewContactRow } from '../contacts/contacts.repo.js';
+import { allocateSeq, type NewContactRow } from '../contacts/contacts.repo.js';
 import type { FieldsService } from '../fields/fields.service.js';
 import { encodeFieldValue } from '../fields/fields.values.js';
 import type { FieldType } from '../fields/fields.tables.js';
@@ -229,8 +229,10 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
           } else outcomes.push({ row: v.row, outcome: 'created', phoneNumber: v.phone, contactId: null, message: null });
         }
       } else if (valid.length > 0) {
-        const rows: NewContactRow[] = valid.map((v) => ({
+        const firstSeq = await allocateSeq(trx, imp.account_id, valid.length);
+        const rows: NewContactRow[] = valid.map((v, index) => ({
           id: newId(),
+          seq: firstSeq + index,
           account_id: imp.account_id,
           phone_number: v.phone,
           first_name: v.attrs.first_name ?? null,
@@ -252,9 +254,15 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
           .insertInto('contacts')
           .values(rows)
           .onConflict((oc) => oc.columns(['account_id', 'phone_number']).doNothing())
-          .returning(['id', 'phone_number'])
+          .returning(['id', 'phone_number', 'seq'])
           .execute();
         const createdIds = new Map(inserted.map((r) => [r.phone_number, r.id]));
+        if (inserted.length < rows.length) {
+          // Numbers allocated to rows that already existed are recorded as gaps.
+          const used = new Set(inserted.map((r) => Number(r.seq)));
+          const unused = rows.filter((r) => !used.has(r.seq)).map((r) => ({ account_id: imp.account_id, seq: r.seq }));
+          await trx.insertInto('contact_seq_gaps').values(unused).onConflict((oc) => oc.doNothing()).execute();
+        }
         const others = valid.filter((v) => !createdIds.has(v.phone));
         const existing = others.length
           ? new Map((await trx.selectFrom('contacts').select(['id', 'phone_number']).where('account_id', '=', imp.account_id).where('phone_number', 'in', others.map((o) => o.phone)).execute()).map((r) => [r.phone_number, r.id]))

@@ -82,6 +82,11 @@ describe('POST /v1/contacts/import (CSV)', () => {
     expect(contact.groups.map((g: { id: string }) => g.id)).toEqual([group.id]);
     expect((await get(`/v1/contacts/${results[1]!.contact_id}?include=carrier`)).json().data).toMatchObject({ first_name: '😀 Zoë', last_name: 'עברית', carrier: { name: 'SFR' } });
 
+    // Creation order (and deep pages) stay consistent after rows skipped as existing.
+    const listed = (await get('/v1/contacts?limit=100')).json();
+    const viaFilter = (await get('/v1/contacts?filter[reward_points]=0&limit=100')).json();
+    expect(listed.data.map((c: { id: string }) => c.id)).toEqual(viaFilter.data.map((c: { id: string }) => c.id));
+    expect(listed.meta.pagination.total).toBe(listed.data.length);
     const invalidOnly = await rows(imp.id, '?filter[outcome]=invalid&limit=2');
     expect(invalidOnly.map((r) => r.row)).toEqual([5, 6]);
     const list = (await get('/v1/contacts/imports')).json();

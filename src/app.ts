@@ -13,7 +13,10 @@ import { registerHealthRoutes } from './http/health.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
+import { dashboardRoutes } from './dashboard/dashboard.routes.js';
+import { registerBrowserContext } from './dashboard/web.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +78,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+
+  // Browser-facing pages (dashboard, OAuth consent): cookies, sessions, forms, CSRF, HTML.
+  await app.register(async (browser) => {
+    await registerBrowserContext(browser);
+    await browser.register(dashboardRoutes, { prefix: '/dashboard' });
+    await browser.register(authorizeRoutes);
+  });
+  // OAuth endpoints called by applications: forms or JSON in, RFC 6749 JSON out.
+  await app.register(oauthEndpoints);
 
   return app;
 }

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/tables.js';
+import { createSessionsService } from './dashboard/sessions.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
+import { createOAuthService } from './modules/oauth/oauth.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 
@@ -15,7 +17,9 @@ export function createServices(db: Kysely<DB>, config: Config) {
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
-  return { tokens, accounts, carriers };
+  const oauth = createOAuthService({ db, tokens });
+  const sessions = createSessionsService({ db });
+  return { tokens, accounts, carriers, oauth, sessions };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -41,11 +41,11 @@ function consentPage(request: AuthorizationRequest, params: Record<string, unkno
   const hidden = AUTHORIZE_PARAMS.filter((name) => typeof params[name] === 'string').map(
     (name) => html`<input type="hidden" name="${name}" value="${params[name] as string}">`,
   );
-  let host = '';
+  let host = request.redirectUri;
   try {
-    host = new URL(request.redirectUri).host;
+    host = new URL(request.redirectUri).host || request.redirectUri;
   } catch {
-    host = request.redirectUri;
+    // shown as registered
   }
   return layout({
     title: `Authorize ${client.name}`,
@@ -126,6 +126,7 @@ function params(request: FastifyRequest): Body {
   if (typeof body !== 'object' || Array.isArray(body)) throw new OAuthError('invalid_request', 'The body must be form parameters or a JSON object.');
   const out: Body = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (value === '') continue; // sent without a value: treated as omitted (RFC 6749 §3.1)
     if (typeof value === 'string') out[key] = value;
     else if (Array.isArray(value)) throw new OAuthError('invalid_request', `The ${key} parameter is repeated.`);
     else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);

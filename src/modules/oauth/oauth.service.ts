@@ -94,10 +94,14 @@ export type AuthorizationCheck =
 
 type Params = Record<string, unknown>;
 
-/** A parameter given once as a string; `null` when repeated or not a string (RFC 6749 §3.1). */
+/**
+ * A parameter given once as a string; `null` when repeated or not a string. An empty value is
+ * treated as omitted (RFC 6749 §3.1: "parameters sent without a value MUST be treated as if they
+ * were omitted").
+ */
 function single(params: Params, name: string): string | undefined | null {
   const value = params[name];
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   return typeof value === 'string' ? value : null;
 }
 

@@ -79,11 +79,18 @@ describe('GET /oauth/authorize (happy)', () => {
     expect(location.searchParams.get('state')).toBe(state);
   });
 
-  it('adds no state when the client sent none (missing state is never invented)', async () => {
-    const res = await consent(ctx.app, user, { ...baseParams(), state: undefined });
-    const p = redirectParams(res.headers.location as string);
-    expect(p.code).toBeDefined();
-    expect('state' in p).toBe(false);
+  it('adds no state when the client sent none, or an empty one (missing state is never invented)', async () => {
+    for (const state of [undefined, '']) {
+      const res = await consent(ctx.app, user, { ...baseParams(), state });
+      const p = redirectParams(res.headers.location as string);
+      expect(p.code).toBeDefined();
+      expect('state' in p).toBe(false);
+    }
+  });
+
+  it('echoes the state on every error redirect too', async () => {
+    const res = await getAuthorize({ ...baseParams(), scope: 'nope', state: 'keep-me' });
+    expect(redirectParams(res.headers.location as string)).toMatchObject({ error: 'invalid_scope', state: 'keep-me' });
   });
 
   it('answers access_denied (with the state) when the user denies', async () => {

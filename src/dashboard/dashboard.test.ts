@@ -424,6 +424,14 @@ describe('settings navigation and pages', () => {
     }
   });
 
+  it('sends /dashboard to sign in, or to Settings once signed in', async () => {
+    expect((await ctx.app.inject({ method: 'GET', url: '/dashboard' })).headers.location).toBe('/dashboard/sign-in');
+    const account = await signUp();
+    const res = await ctx.app.inject({ method: 'GET', url: '/dashboard', headers: { cookie: account.cookie } });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/dashboard/settings/integrations');
+  });
+
   it('serves the stylesheet and an HTML 404', async () => {
     const css = await ctx.app.inject({ method: 'GET', url: '/dashboard/assets/app.css' });
     expect(css.statusCode).toBe(200);

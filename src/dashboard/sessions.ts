@@ -59,7 +59,11 @@ export function createSessionsService(deps: { db: Kysely<DB>; now?: () => Date }
   }
 
   return {
-    createAnonymous: () => create(null),
+    /** An anonymous session; expired sessions are cleared out on the way (an indexed delete). */
+    async createAnonymous(): Promise<Session> {
+      await db.deleteFrom('dashboard_sessions').where('expires_at', '<', now()).execute();
+      return create(null);
+    },
 
     /** A new session for a user who just signed in (a fresh id: no session fixation). */
     async createForUser(userId: string, accountId: string): Promise<Session> {

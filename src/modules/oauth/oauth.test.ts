@@ -304,6 +304,15 @@ describe('POST /oauth/token (RFC 9700 negative cases)', () => {
     expect((await carriers(token)).statusCode).toBe(401);
   });
 
+  it('lets only one of two concurrent exchanges of a code succeed', async () => {
+    const code = await getCode(ctx.app, user, { client_id: client.clientId, redirect_uri: REDIRECT });
+    const results = await Promise.all([exchange(code), exchange(code)]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+    const token = results.find((r) => r.statusCode === 200)!.json().access_token as string;
+    // The loser was a replay: the winner's token is revoked.
+    expect((await carriers(token)).statusCode).toBe(401);
+  });
+
   it('refuses an expired code (10 minutes)', async () => {
     const code = await getCode(ctx.app, user, { client_id: client.clientId, redirect_uri: REDIRECT });
     const row = await sql<{ ttl: number }>`SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM authorization_codes ORDER BY created_at DESC LIMIT 1`.execute(ctx.database.db);

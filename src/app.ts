@@ -32,6 +32,8 @@ export interface AppOptions {
   redis?: Redis | undefined;
   /** Overrides the pino logger options (tests silence it; the server logs JSON). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (stdout unless given; tests capture it). */
+  logStream?: { write(line: string): void } | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
     requestIdHeader: false,

@@ -12,15 +12,6 @@ export interface DashboardSessionsTable {
   expires_at: Date;
 }
 
-export interface LoginFailuresTable {
-  id: string;
-  /** SHA-256 of the lower-cased email, so the table holds no addresses. */
-  email_hash: string;
-  ip: string;
-  created_at: ColumnType<Date, Date | undefined, never>;
-}
-
 export interface DashboardTables {
   dashboard_sessions: DashboardSessionsTable;
-  login_failures: LoginFailuresTable;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/tables.js';
+import { createAuthFailures } from '../modules/auth-failures/auth-failures.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, hashToken, randomToken } from '../lib/secrets.js';
 
@@ -38,6 +39,7 @@ export type SessionsService = ReturnType<typeof createSessionsService>;
 export function createSessionsService(deps: { db: Kysely<DB>; now?: () => Date }) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
+  const failures = createAuthFailures({ db, now });
 
   async function create(user: { userId: string; accountId: string } | null): Promise<Session> {
     const value = randomToken(32);
@@ -107,40 +109,11 @@ export function createSessionsService(deps: { db: Kysely<DB>; now?: () => Date }
       return constantTimeEqual(presented, session.csrfToken);
     },
 
-    /** True when this email or this client address has failed too often lately. */
-    async signInBlocked(email: string, ip: string): Promise<boolean> {
-      const since = new Date(now().getTime() - LOGIN_WINDOW_MS);
-      const [byEmail, byIp] = await Promise.all([
-        db
-          .selectFrom('login_failures')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('email_hash', '=', emailHash(email))
-          .where('created_at', '>', since)
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom('login_failures')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('ip', '=', ip)
-          .where('created_at', '>', since)
-          .executeTakeFirstOrThrow(),
-      ]);
-      return Number(byEmail.n) >= LOGIN_MAX_FAILURES_PER_EMAIL || Number(byIp.n) >= LOGIN_MAX_FAILURES_PER_IP;
-    },
-
-    async recordSignInFailure(email: string, ip: string): Promise<void> {
-      const at = now();
-      await db.insertInto('login_failures').values({ id: newId(), email_hash: emailHash(email), ip, created_at: at }).execute();
-      await db
-        .deleteFrom('login_failures')
-        .where('created_at', '<', new Date(at.getTime() - 24 * 60 * 60 * 1000))
-        .execute();
-    },
-
+    /** True when this email or this client address has failed to sign in too often lately. */
+    signInBlocked: (email: string, ip: string) =>
+      failures.blocked('sign-in', email, ip, { windowMs: LOGIN_WINDOW_MS, perSubject: LOGIN_MAX_FAILURES_PER_EMAIL, perIp: LOGIN_MAX_FAILURES_PER_IP }),
+    recordSignInFailure: (email: string, ip: string) => failures.record('sign-in', email, ip),
     /** A successful sign-in clears that email's failures (not the address's). */
-    async clearSignInFailures(email: string): Promise<void> {
-      await db.deleteFrom('login_failures').where('email_hash', '=', emailHash(email)).execute();
-    },
+    clearSignInFailures: (email: string) => failures.clear('sign-in', email),
   };
 }
-
-const emailHash = (email: string): string => hashToken(`email:${email.trim().toLowerCase()}`);

@@ -3,8 +3,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * OAuth 2.0 (applications, authorization codes, the link from an access token to the client and
- * code that produced it) and the dashboard (sessions and failed sign-ins, kept in the database so
- * every process sees them). Every secret is stored as a SHA-256 hash: client secrets, codes and
+ * code that produced it) and the dashboard (sessions), plus recent authentication failures, kept in
+ * the database so every process sees them. Every secret is stored as a SHA-256 hash: client secrets, codes and
  * session ids are high-entropy random values, so one indexed lookup by hash is safe.
  */
 export async function up(db: Kysely<any>): Promise<void> {
@@ -59,13 +59,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX dashboard_sessions_user_id_idx ON dashboard_sessions (user_id);
     CREATE INDEX dashboard_sessions_expires_at_idx ON dashboard_sessions (expires_at);
 
-    CREATE TABLE login_failures (
+    -- Recent failed authentications (dashboard sign-in, OAuth client authentication), for the
+    -- brute-force limits. subject_hash is the SHA-256 of the lower-cased email or the client_id.
+    CREATE TABLE auth_failures (
       id uuid PRIMARY KEY,
-      email_hash text NOT NULL,
+      kind text NOT NULL CHECK (kind IN ('sign-in', 'client')),
+      subject_hash text NOT NULL,
       ip text NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX login_failures_email_idx ON login_failures (email_hash, created_at);
-    CREATE INDEX login_failures_ip_idx ON login_failures (ip, created_at);
+    CREATE INDEX auth_failures_subject_idx ON auth_failures (kind, subject_hash, created_at);
+    CREATE INDEX auth_failures_ip_idx ON auth_failures (kind, ip, created_at);
   `.execute(db);
 }

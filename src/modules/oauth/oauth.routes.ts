@@ -160,11 +160,11 @@ async function authenticateClient(request: FastifyRequest, body: Body): Promise<
     const id = formDecode(decoded.slice(0, colon));
     const secret = formDecode(decoded.slice(colon + 1));
     if (body.client_id !== undefined && body.client_id !== id) throw new OAuthError('invalid_request', 'client_id in the body differs from the Basic credentials.');
-    return request.server.services.oauth.authenticateClient(id, secret, true);
+    return request.server.services.oauth.authenticateClient(id, secret, true, request.ip);
   }
   if (header !== undefined) throw new OAuthError('invalid_client', 'Unsupported Authorization scheme: use HTTP Basic or client_secret_post.', 401, { 'www-authenticate': 'Basic realm="shortcode", charset="UTF-8"' });
   if (!body.client_id) throw new OAuthError('invalid_client', 'Client authentication is required (HTTP Basic, or client_id and client_secret).', 401);
-  return request.server.services.oauth.authenticateClient(body.client_id, body.client_secret, false);
+  return request.server.services.oauth.authenticateClient(body.client_id, body.client_secret, false, request.ip);
 }
 
 function noStore(reply: FastifyReply): FastifyReply {

@@ -4,6 +4,7 @@ import type { DB } from '../../db/tables.js';
 import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { constantTimeEqual, hashToken, randomToken } from '../../lib/secrets.js';
+import { createAuthFailures } from '../auth-failures/auth-failures.js';
 import { isScope, type Scope } from '../tokens/scopes.js';
 import { createTokensRepo } from '../tokens/tokens.repo.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS, createTokensService, type TokensService } from '../tokens/tokens.service.js';
@@ -12,6 +13,9 @@ import { createOAuthRepo } from './oauth.repo.js';
 /** Authorization codes: 27 characters (160 random bits, base64url), valid 10 minutes, single use. */
 export const AUTHORIZATION_CODE_LIFETIME_MS = 10 * 60 * 1000;
 export const generateAuthorizationCode = (): string => randomBytes(20).toString('base64url');
+
+/** Failed client authentications allowed per client address (token and revocation endpoints). */
+export const CLIENT_AUTH_LIMITS = { windowMs: 15 * 60 * 1000, perIp: 20 };
 
 /** An error of RFC 6749 §5.2 (token endpoint) or RFC 7009 (revocation). */
 export class OAuthError extends Error {
@@ -111,6 +115,7 @@ export function createOAuthService(deps: { db: Kysely<DB>; tokens: TokensService
   const { db, tokens } = deps;
   const now = deps.now ?? (() => new Date());
   const repo = createOAuthRepo(db);
+  const failures = createAuthFailures({ db, now });
   // Compared against when a client_id is unknown, so the response time does not reveal it.
   const dummySecretHash = hashToken(randomToken(32));
 
@@ -182,20 +187,25 @@ export function createOAuthService(deps: { db: Kysely<DB>; tokens: TokensService
      * client proves its secret (compared in constant time on the hashes); a public client only
      * names itself and must not send a secret.
      */
-    async authenticateClient(clientId: string, secret: string | undefined, viaBasic: boolean): Promise<OAuthClient> {
-      const fail = () =>
-        new OAuthError('invalid_client', 'Client authentication failed.', 401, viaBasic ? { 'www-authenticate': 'Basic realm="shortcode", charset="UTF-8"' } : {});
+    async authenticateClient(clientId: string, secret: string | undefined, viaBasic: boolean, ip: string): Promise<OAuthClient> {
+      // RFC 6749 §2.3.1: endpoints that take client passwords are protected against brute force.
+      if (await failures.blocked('client', clientId, ip, CLIENT_AUTH_LIMITS)) {
+        throw new OAuthError('invalid_client', 'Too many failed client authentications from this address. Retry in 15 minutes.', 429, { 'retry-after': '900' });
+      }
       const client = clientId.length <= 200 ? await repo.findClientByClientId(clientId) : undefined;
-      if (!client) {
-        constantTimeEqual(hashToken(secret ?? ''), dummySecretHash);
-        throw fail();
+      const ok = (() => {
+        if (!client) {
+          constantTimeEqual(hashToken(secret ?? ''), dummySecretHash);
+          return false;
+        }
+        if (client.is_public) return secret === undefined;
+        if (secret === undefined || !client.client_secret_hash) return false;
+        return constantTimeEqual(hashToken(secret), client.client_secret_hash);
+      })();
+      if (!ok || !client) {
+        await failures.record('client', clientId.slice(0, 200), ip);
+        throw new OAuthError('invalid_client', 'Client authentication failed.', 401, viaBasic ? { 'www-authenticate': 'Basic realm="shortcode", charset="UTF-8"' } : {});
       }
-      if (client.is_public) {
-        if (secret !== undefined) throw fail();
-        return client;
-      }
-      if (secret === undefined || !client.client_secret_hash) throw fail();
-      if (!constantTimeEqual(hashToken(secret), client.client_secret_hash)) throw fail();
       return client;
     },
 

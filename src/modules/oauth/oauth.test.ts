@@ -398,6 +398,35 @@ describe('POST /oauth/token (RFC 9700 negative cases)', () => {
     expect((await exchange(code)).statusCode).toBe(200);
   });
 
+  it('limits failed client authentications per address (20 in 15 minutes, RFC 6749 §2.3.1), in the database', async () => {
+    const code = await getCode(ctx.app, user, { client_id: client.clientId, redirect_uri: REDIRECT });
+    const from = (remoteAddress: string, secret: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        remoteAddress,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.clientId, secret) },
+        payload: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
+      });
+    for (let i = 0; i < 20; i++) expect((await from('203.0.113.7', `guess-${i}`)).statusCode).toBe(401);
+    const blocked = await from('203.0.113.7', client.clientSecret!);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers['retry-after']).toBe('900');
+    expect(blocked.json().error).toBe('invalid_client');
+    const revoke = await ctx.app.inject({
+      method: 'POST',
+      url: '/oauth/revoke',
+      remoteAddress: '203.0.113.7',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.clientId, client.clientSecret!) },
+      payload: form({ token: 'x' }),
+    });
+    expect(revoke.statusCode).toBe(429);
+    // Another address is not affected, and the code is still good.
+    expect((await from('198.51.100.1', client.clientSecret!)).statusCode).toBe(200);
+    const stored = await sql<{ n: number }>`SELECT count(*)::int AS n FROM auth_failures WHERE kind = 'client' AND ip = '203.0.113.7'`.execute(ctx.database.db);
+    expect(Number(stored.rows[0]!.n)).toBe(20);
+  });
+
   it('keeps the client secret only as a hash', async () => {
     const rows = await sql<{ client_secret_hash: string }>`SELECT client_secret_hash FROM oauth_clients WHERE client_id = ${client.clientId}`.execute(ctx.database.db);
     expect(rows.rows[0]!.client_secret_hash).not.toContain(client.clientSecret!);

@@ -7,8 +7,10 @@ export interface SettingsTab {
 }
 
 /**
- * The Settings tabs, in order. A feature adds its tab here (one entry) and registers its page
- * under /dashboard/settings/ using `settingsPage` and the helpers in web.ts and guards.ts.
+ * The Settings tabs, in order. A feature adds its tab here (one entry) and its page under
+ * /dashboard/settings/<id>: a plugin registered from `dashboardRoutes` (so it shares the
+ * dashboard's HTML error pages), built with `settingsPage`, `requireUser` and `requireCsrf`
+ * (guards.ts), and `sendHtml`/`formField` (web.ts).
  */
 export const SETTINGS_TABS: SettingsTab[] = [
   { id: 'integrations', label: 'Integrations', href: '/dashboard/settings/integrations' },

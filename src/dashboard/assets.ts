@@ -53,6 +53,7 @@ code, .secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; wor
 dialog { border: 1px solid var(--line); border-radius: 8px; max-width: 36rem; width: calc(100% - 2rem); padding: 1.25rem; }
 dialog::backdrop { background: rgba(0,0,0,.35); }
 .scope-list { padding-left: 1.25rem; }
+td .scope-list { margin: 0; }
 .muted { color: var(--muted); }
 @media (max-width: 40rem) {
   table, thead, tbody, tr, th, td { display: block; }

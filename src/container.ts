@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/tables.js';
+import { createSessionsService } from './dashboard/sessions.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
@@ -14,6 +15,7 @@ import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
 import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
+import { createOAuthService } from './modules/oauth/oauth.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 
@@ -37,6 +39,9 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
   const imports = createImportsService({ db, fields, groups, phoneNumbers });
   return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, imports };
+  const oauth = createOAuthService({ db, tokens });
+  const sessions = createSessionsService({ db });
+  return { tokens, accounts, carriers, oauth, sessions };
 }
 
 export type Services = ReturnType<typeof createServices>;

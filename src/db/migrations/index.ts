@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_audience.js';
 import * as m0004 from './0004_jobs_and_events.js';
+import * as m0003 from './0003_oauth_dashboard.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_audience': m0002,
   '0004_jobs_and_events': m0004,
+  '0003_oauth_dashboard': m0003,
 };

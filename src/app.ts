@@ -14,6 +14,9 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
+import { simulatorRoutes } from './transports/simulator/simulator.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,9 +75,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
+      await v1.register(messagesRoutes);
+      await v1.register(scheduledMessagesRoutes);
     },
     { prefix: '/v1' },
   );
+
+  // The simulated carrier's controls exist only while it is the transport (DECISIONS.md).
+  if (config.messaging.transport === 'simulator') {
+    await app.register(
+      async (sim) => {
+        requireJsonAcceptable(sim);
+        registerBearerAuth(sim, sim.services.tokens);
+        await sim.register(simulatorRoutes);
+      },
+      { prefix: '/simulator' },
+    );
+  }
 
   return app;
 }

@@ -4,6 +4,9 @@ import type { DB } from './db/tables.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
+import { createInboundService } from './modules/messages/inbound.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 
@@ -15,7 +18,10 @@ export function createServices(db: Kysely<DB>, config: Config) {
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
-  return { tokens, accounts, carriers };
+  const messages = createMessagesService({ db });
+  const scheduledMessages = createScheduledMessagesService({ db, messages });
+  const inbound = createInboundService({ db });
+  return { tokens, accounts, carriers, messages, scheduledMessages, inbound };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -13,7 +13,7 @@ import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
 import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
-import { createInboundService } from './modules/messages/inbound.js';
+import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
 import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
@@ -36,7 +36,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
-  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
+  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });

@@ -137,13 +137,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX simulator_messages_report_idx ON simulator_messages (report_due_at) WHERE reported_at IS NULL AND direction = 'MT';
   `.execute(db);
 
-  // Contacts come from the audience migration (0002), which runs first on a new database.
+  // Contacts come from the audience migration (0002), which runs first.
   await sql`
-    DO $$ BEGIN
-      IF to_regclass('contacts') IS NOT NULL THEN
-        ALTER TABLE messages ADD CONSTRAINT messages_contact_id_fkey
-          FOREIGN KEY (contact_id) REFERENCES contacts (id) ON DELETE SET NULL;
-      END IF;
-    END $$;
+    ALTER TABLE messages ADD CONSTRAINT messages_contact_id_fkey
+      FOREIGN KEY (contact_id) REFERENCES contacts (id) ON DELETE SET NULL;
   `.execute(db);
 }

@@ -222,3 +222,53 @@ async function joinByKeyword(trx: Kysely<DB>, accountId: string, contact: Contac
   const send = group.join_message && (newlyJoined || group.always_send_join) ? group.join_message : null;
   return { contact: updated, joinMessage: send };
 }
+
+/**
+ * A contact created through the API is pending until it confirms: it gets the opt-in request
+ * (reply Y, or its email address for the email opt-in) in the creating transaction. The request
+ * is a compliance message: it goes to the pending contact and costs no credits.
+ */
+export async function sendOptInRequest(
+  trx: Kysely<DB>,
+  contact: { id: string; account_id: string; phone_number: string; opt_in_id: string | null; status: string },
+): Promise<void> {
+  if (contact.status !== 'pending' || !contact.opt_in_id) return;
+  const optIn = await sql<{ key: string }>`SELECT key FROM opt_ins WHERE id = ${contact.opt_in_id}`.execute(trx);
+  const key = optIn.rows[0]?.key;
+  if (key !== 'double' && key !== 'email') return;
+  const account = await trx.selectFrom('accounts').select(['name', 'short_code']).where('id', '=', contact.account_id).executeTakeFirst();
+  if (!account) return;
+  const text =
+    key === 'double'
+      ? `${account.name}: Reply Y to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`
+      : `${account.name}: Reply with your email address to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`;
+  const info = analyzeSegments(text);
+  await trx
+    .insertInto('messages')
+    .values({
+      id: newId(),
+      account_id: contact.account_id,
+      type: 'OUTGOING',
+      from: account.short_code,
+      phone_number: contact.phone_number,
+      message: text,
+      media_url: null,
+      segments: info.segments,
+      encoding: info.encoding,
+      credits: 0,
+      status: 'queued',
+      bypass_consent: true,
+      contact_id: contact.id,
+      campaign_id: null,
+      metadata: null,
+      lease_until: null,
+      claimed_by: null,
+      last_error: null,
+      carrier_message_id: null,
+      receipt_code: null,
+      receipt_text: null,
+      receipt_at: null,
+      sent_at: null,
+    })
+    .execute();
+}

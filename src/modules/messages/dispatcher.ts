@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
-import { TEMPORARY_FAILURE } from '../../transports/delivery-codes.js';
+import { deliveryCode, TEMPORARY_FAILURE } from '../../transports/delivery-codes.js';
 import type { OutboundSms, SmsTransport, SubmitResult } from '../../transports/transport.js';
 import { hasContacts, recordEvents, refusalFor, rejectedPayload, REFUSAL_TEXT, type EventInput, type Refusal } from './consent.js';
 import { applyUnmatchedReports } from './delivery-reports.js';
@@ -30,6 +30,8 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   leaseMs?: number;
   pollIntervalMs?: number;
+  /** A submit that has not answered by then counts as a transient failure of the whole batch; default 120 s. */
+  submitTimeoutMs?: number;
   /** Backoff before retry number `attempt` (default: 2 s doubling, capped at 10 min, with jitter). */
   backoffMs?: (attempt: number) => number;
 }
@@ -43,6 +45,44 @@ interface Claimed {
   credits: number;
   attempts: number;
   bypass_consent: boolean;
+}
+
+/**
+ * Defends against a transport that answers garbage: exactly one well-formed result per message
+ * sent, matched by message id; anything missing or malformed is a transient failure (retried),
+ * an unknown code on a rejection becomes 139 (unexpected error).
+ */
+export function normalizeResults(sent: ReadonlyArray<{ messageId: string }>, raw: unknown): SubmitResult[] {
+  const byId = new Map<string, SubmitResult>();
+  if (Array.isArray(raw)) {
+    for (const r of raw as Array<Partial<SubmitResult> | null | undefined>) {
+      if (!r || typeof r !== 'object' || typeof r.messageId !== 'string' || byId.has(r.messageId)) continue;
+      if (r.ok === true) {
+        const ids = (r as { carrierMessageIds?: unknown }).carrierMessageIds;
+        const first = (r as { carrierMessageId?: unknown }).carrierMessageId;
+        if (typeof first !== 'string' || first === '' || first.length > 200) continue;
+        const all = Array.isArray(ids) && ids.length > 0 && ids.every((i) => typeof i === 'string' && i !== '' && i.length <= 200) ? (ids as string[]) : [first];
+        byId.set(r.messageId, { messageId: r.messageId, ok: true, carrierMessageId: first, carrierMessageIds: all });
+      } else if (r.ok === false) {
+        const f = r as { transient?: unknown; code?: unknown; error?: unknown };
+        const code = typeof f.code === 'number' && deliveryCode(f.code) ? f.code : 139;
+        byId.set(r.messageId, { messageId: r.messageId, ok: false, transient: f.transient === true, code, error: String(f.error ?? 'rejected').slice(0, 500) });
+      }
+    }
+  }
+  return sent.map(
+    (m) => byId.get(m.messageId) ?? { messageId: m.messageId, ok: false, transient: true, code: TEMPORARY_FAILURE, error: 'the transport gave no valid result for this message' },
+  );
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]);
 }
 
 export function defaultBackoffMs(attempt: number): number {
@@ -89,6 +129,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const leaseMs = options.leaseMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const backoff = options.backoffMs ?? defaultBackoffMs;
+  const submitTimeoutMs = options.submitTimeoutMs ?? 120_000;
   const limiter = new SenderLimiter(options.senderRatePerSecond ?? 0);
   const transactional = isTransactional(transport);
   let running = false;
@@ -232,17 +273,28 @@ export function createDispatcher(options: DispatcherOptions) {
 
     const outbound = (list: Claimed[]) => list.map((m) => ({ messageId: m.id, accountId: m.account_id, from: m.from, to: m.phone_number, text: m.message }));
     if (transactional) {
-      await db.transaction().execute(async (trx) => {
+      const retry = await db.transaction().execute(async (trx) => {
         const owned = await ledger(trx, ready, 'accepted');
         const toSend = ready.filter((m) => owned.has(m.id));
-        const results = await transport.handOver(trx, outbound(toSend));
-        const failed = results.filter((r) => !r.ok);
+        const results = normalizeResults(toSend.map((m) => ({ messageId: m.id })), await transport.handOver(trx, outbound(toSend)));
         await markSent(trx, results.filter((r): r is Extract<SubmitResult, { ok: true }> => r.ok));
-        if (failed.length > 0) {
-          const byId = new Map(toSend.map((m) => [m.id, m]));
-          await fail(trx, failed.map((r) => ({ m: byId.get(r.messageId)!, code: r.ok ? null : r.code, description: r.ok ? '' : r.error })));
+        const byId = new Map(toSend.map((m) => [m.id, m]));
+        const later: Array<{ m: Claimed; at: number; countAttempt: boolean; error: string }> = [];
+        const failed: Array<{ m: Claimed; code: number | null; description: string }> = [];
+        for (const r of results) {
+          if (r.ok) continue;
+          const m = byId.get(r.messageId)!;
+          if (r.transient && m.attempts < maxAttempts) later.push({ m, at: Date.now() + backoff(m.attempts), countAttempt: true, error: r.error });
+          else failed.push({ m, code: r.transient ? TEMPORARY_FAILURE : r.code, description: `${reportStatusText(r.transient ? TEMPORARY_FAILURE : r.code)} (${r.error})` });
         }
+        if (failed.length > 0) {
+          await sql`UPDATE send_ledger SET state = 'rejected' WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);
+          await fail(trx, failed);
+        }
+        if (later.length > 0) await sql`DELETE FROM send_ledger WHERE message_id = ANY(${sql.val(later.map((f) => f.m.id))}::uuid[])`.execute(trx);
+        return later;
       });
+      await release(retry);
       return claimed.length;
     }
 
@@ -251,7 +303,7 @@ export function createDispatcher(options: DispatcherOptions) {
     if (toSend.length === 0) return claimed.length;
     let results: SubmitResult[];
     try {
-      results = await transport.submit(outbound(toSend));
+      results = normalizeResults(toSend.map((m) => ({ messageId: m.id })), await withTimeout(transport.submit(outbound(toSend)), submitTimeoutMs, `${transport.name} submit`));
     } catch (err) {
       options.log?.error({ err }, 'transport submit failed; messages will be retried');
       results = toSend.map((m) => ({ messageId: m.id, ok: false, transient: true, code: TEMPORARY_FAILURE, error: (err as Error).message }));

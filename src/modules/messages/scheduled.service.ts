@@ -119,8 +119,8 @@ export function createScheduledMessagesService(deps: { db: Kysely<DB>; messages:
       if (!text.ok) errors.message = [text.error];
       if (!sendAt.ok) errors.send_at = [sendAt.error];
       if (!phone.ok || !text.ok || !sendAt.ok) throw new ValidationError(errors);
+      const contact = await refuseIfNoConsent(accountId, phone.e164, text.text);
       return deps.messages.transaction(accountId, idem, async (trx) => {
-        const contact = await refuseIfNoConsent(accountId, phone.e164, text.text);
         const repo = createMessagesRepo(trx);
         if (!(await repo.charge(accountId, text.info.segments))) {
           throw new PaymentRequiredError(`Your credit balance does not cover this message (${text.info.segments} credits needed). Nothing was scheduled.`);
@@ -165,6 +165,11 @@ export function createScheduledMessagesService(deps: { db: Kysely<DB>; messages:
 
     async update(accountId: string, id: string, body: Record<string, unknown>) {
       const acct = await accountInfo(accountId);
+      // Consent is checked before the transaction (a refusal records its event and must not roll back).
+      if (body.phone_number !== undefined) {
+        const p = normalizePhone(body.phone_number, acct.default_country);
+        if (p.ok) await refuseIfNoConsent(accountId, p.e164, typeof body.message === 'string' ? body.message : '');
+      }
       return db.transaction().execute(async (trx) => {
         const current = await trx
           .selectFrom('scheduled_messages as s')
@@ -199,7 +204,7 @@ export function createScheduledMessagesService(deps: { db: Kysely<DB>; messages:
           else errors.send_at = [s.error];
         }
         if (Object.keys(errors).length > 0 || !info.ok) throw new ValidationError(errors);
-        const contact = phone !== current.phone_number ? await refuseIfNoConsent(accountId, phone, message) : undefined;
+        const contact = phone !== current.phone_number ? ((await contactsByPhones(trx, accountId, [phone])).get(phone) ?? null) : undefined;
         const repo = createMessagesRepo(trx);
         const delta = info.info.segments - current.credits;
         if (delta > 0 && !(await repo.charge(accountId, delta))) {

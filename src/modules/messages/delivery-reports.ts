@@ -66,9 +66,13 @@ export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly Re
       SELECT * FROM unnest(${sql.val(cids)}::text[], ${sql.val(codes)}::int[], ${sql.val(ats)}::timestamptz[], ${sql.val(texts)}::text[],
                            ${sql.val(finals)}::bool[], ${sql.val(bounces)}::bool[]) AS r(cid, code, at, text, final, bounce)
     ), target AS (
+      -- Carriers reuse ids (an SMSC restarts its counter): a final message sent long ago is not
+      -- the one a report is about; a report for it is kept as unmatched for a message to come.
       SELECT m.id, r.* FROM r JOIN messages m ON m.carrier_message_id = r.cid
+       WHERE m.type = 'OUTGOING' AND (m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes')
       UNION ALL
-      SELECT p.message_id AS id, r.* FROM r JOIN message_parts p ON p.carrier_message_id = r.cid
+      SELECT p.message_id AS id, r.* FROM r JOIN message_parts p ON p.carrier_message_id = r.cid JOIN messages m ON m.id = p.message_id
+       WHERE m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes'
     ), pick AS (
       SELECT DISTINCT ON (id) * FROM target ORDER BY id, final DESC, (code = 100), at
     ), matched AS (
@@ -133,7 +137,7 @@ export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly Re
 export async function applyUnmatchedReports(trx: Kysely<DB>, carrierIds: readonly string[]): Promise<void> {
   if (carrierIds.length === 0) return;
   const rows = await sql<{ carrier_message_id: string; code: number; text: string | null; received_at: Date }>`
-    DELETE FROM unmatched_reports WHERE carrier_message_id = ANY(${sql.val([...carrierIds])}::text[])
+    DELETE FROM unmatched_reports WHERE carrier_message_id = ANY(${sql.val([...carrierIds])}::text[]) AND created_at > now() - interval '10 minutes'
     RETURNING carrier_message_id, code, text, received_at`.execute(trx);
   if (rows.rows.length === 0) return;
   await applyDeliveryReports(

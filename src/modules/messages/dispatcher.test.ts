@@ -150,7 +150,7 @@ describe('dispatching to an external carrier', () => {
     const dispatcher = createDispatcher({ db: db(), transport, backoffMs: () => 0 });
     await dispatcher.drain();
     expect(transport.submitted.filter((m) => m.messageId === id)).toHaveLength(2);
-    expect(await messageRow(id)).toMatchObject({ status: 'sent', carrier_message_id: `c-${id}`, attempts: 2 });
+    expect(await messageRow(id)).toMatchObject({ status: 'sent', carrier_message_id: `scripted/c-${id}`, attempts: 2 });
   });
 
   it('a final rejection fails the message, refunds it and records a rejection event', async () => {
@@ -193,13 +193,13 @@ describe('dispatching to an external carrier', () => {
   it('keeps a report that arrives before the carrier id is recorded and applies it then', async () => {
     const { id } = await send(h.phone(), 'fast report');
     const transport = new ScriptedTransport(async (batch) => {
-      await db().transaction().execute((trx) => applyDeliveryReports(trx, [{ carrierMessageId: 'early-1', code: 100, receivedAt: new Date() }]));
+      await db().transaction().execute((trx) => applyDeliveryReports(trx, [{ carrierMessageId: 'scripted/early-1', code: 100, receivedAt: new Date() }]));
       return batch.map((m) => ({ messageId: m.messageId, ok: true, carrierMessageId: 'early-1', carrierMessageIds: ['early-1', 'early-2'] }));
     });
     await createDispatcher({ db: db(), transport }).drain();
     expect(await messageRow(id)).toMatchObject({ status: 'delivered', receipt_code: 100 });
     // A failed second part decides the outcome of the whole message.
-    await db().transaction().execute((trx) => applyDeliveryReports(trx, [{ carrierMessageId: 'early-2', code: 110, receivedAt: new Date() }]));
+    await db().transaction().execute((trx) => applyDeliveryReports(trx, [{ carrierMessageId: 'scripted/early-2', code: 110, receivedAt: new Date() }]));
     expect(await messageRow(id)).toMatchObject({ status: 'failed', receipt_code: 110 });
   });
 

@@ -85,6 +85,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]);
 }
 
+/**
+ * How a carrier id is stored: external carriers' ids are prefixed with the transport's name
+ * (`smpp:host:port/1a2b`), so two carriers (or two SMSCs) never share an id space; the
+ * simulator's ids are UUIDs and stored as they are.
+ */
+export function carrierKey(transport: Pick<SmsTransport, 'name'>, id: string): string {
+  return isTransactional(transport as SmsTransport) ? id : `${transport.name}/${id}`;
+}
+
 export function defaultBackoffMs(attempt: number): number {
   const base = Math.min(600_000, 2000 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
@@ -201,8 +210,9 @@ export function createDispatcher(options: DispatcherOptions) {
       WHERE m.id = r.id AND m.status = 'sending'`.execute(db);
   }
 
-  async function markSent(trx: Kysely<DB>, ok: Array<Extract<SubmitResult, { ok: true }>>): Promise<void> {
-    if (ok.length === 0) return;
+  async function markSent(trx: Kysely<DB>, raw: Array<Extract<SubmitResult, { ok: true }>>): Promise<void> {
+    if (raw.length === 0) return;
+    const ok = raw.map((r) => ({ ...r, carrierMessageId: carrierKey(transport, r.carrierMessageId), carrierMessageIds: r.carrierMessageIds.map((id) => carrierKey(transport, id)) }));
     await sql`
       UPDATE messages m SET status = 'sent', carrier_message_id = s.cid, sent_at = now(), lease_until = NULL, claimed_by = NULL, updated_at = now()
       FROM unnest(${sql.val(ok.map((r) => r.messageId))}::uuid[], ${sql.val(ok.map((r) => r.carrierMessageId))}::text[]) AS s(id, cid)
@@ -228,7 +238,7 @@ export function createDispatcher(options: DispatcherOptions) {
       await markSent(trx, ok);
       if (ok.length > 0) {
         await sql`UPDATE send_ledger SET state = 'accepted', updated_at = now() WHERE message_id = ANY(${sql.val(ok.map((r) => r.messageId))}::uuid[])`.execute(trx);
-        await applyUnmatchedReports(trx, ok.flatMap((r) => r.carrierMessageIds));
+        await applyUnmatchedReports(trx, ok.flatMap((r) => r.carrierMessageIds.map((id) => carrierKey(transport, id))));
       }
       if (failed.length > 0) {
         await sql`UPDATE send_ledger SET state = 'rejected', updated_at = now() WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);

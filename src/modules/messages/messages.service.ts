@@ -420,7 +420,7 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
      */
     async cleanup(now = new Date()): Promise<{ idempotencyKeys: number; unmatchedReports: number }> {
       const keys = await db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(now.getTime() - 24 * 3600_000)).executeTakeFirst();
-      const reports = await db.deleteFrom('unmatched_reports').where('created_at', '<', new Date(now.getTime() - 7 * 24 * 3600_000)).executeTakeFirst();
+      const reports = await db.deleteFrom('unmatched_reports').where('created_at', '<', new Date(now.getTime() - 3600_000)).executeTakeFirst();
       return { idempotencyKeys: Number(keys.numDeletedRows), unmatchedReports: Number(reports.numDeletedRows) };
     },
 

@@ -5,7 +5,7 @@ import { SmppTransport } from '../../transports/smpp/smpp-transport.js';
 import { SimulatorTransport } from '../../transports/simulator/simulator-transport.js';
 import type { DeliveryReport, InboundSms, SmsTransport } from '../../transports/transport.js';
 import { applyDeliveryReports } from './delivery-reports.js';
-import { createDispatcher, type DispatcherOptions } from './dispatcher.js';
+import { carrierKey, createDispatcher, type DispatcherOptions } from './dispatcher.js';
 import type { createInboundService } from './inbound.js';
 
 type Log = NonNullable<DispatcherOptions['log']>;
@@ -15,7 +15,8 @@ type Log = NonNullable<DispatcherOptions['log']>;
  * transaction each; every report's promise settles when its batch has committed, so the carrier
  * is acknowledged only then (and redelivers if the batch failed).
  */
-export function createReportBatcher(db: Kysely<DB>, options: { maxBatch?: number; maxWaitMs?: number } = {}) {
+export function createReportBatcher(db: Kysely<DB>, options: { maxBatch?: number; maxWaitMs?: number; keyOf?: (carrierId: string) => string } = {}) {
+  const keyOf = options.keyOf ?? ((id: string) => id);
   const maxBatch = options.maxBatch ?? 500;
   const maxWaitMs = options.maxWaitMs ?? 20;
   let pending: Array<{ report: DeliveryReport; resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -32,7 +33,7 @@ export function createReportBatcher(db: Kysely<DB>, options: { maxBatch?: number
         applyDeliveryReports(
           trx,
           batch.map(({ report }) => ({
-            carrierMessageId: report.carrierMessageId,
+            carrierMessageId: keyOf(report.carrierMessageId),
             code: report.code,
             receivedAt: report.receivedAt,
             text: typeof (report.raw as { text?: unknown } | undefined)?.text === 'string' ? (report.raw as { text: string }).text : undefined,
@@ -106,7 +107,7 @@ export function createMessagingRuntime(deps: {
     leaseMs: m.dispatchLeaseMs,
     ...deps.dispatcher,
   });
-  const reports = createReportBatcher(deps.db);
+  const reports = createReportBatcher(deps.db, { keyOf: (id) => carrierKey(transport, id) });
   let started = false;
   return {
     transport,

@@ -25,6 +25,9 @@ import { importsRoutes } from './modules/imports/imports.routes.js';
 import { optInsRoutes } from './modules/optins/optins.routes.js';
 import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
 import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
+import { simulatorRoutes } from './transports/simulator/simulator.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(groupsRoutes);
       await v1.register(contactsRoutes);
       await v1.register(importsRoutes);
+      await v1.register(messagesRoutes);
+      await v1.register(scheduledMessagesRoutes);
     },
     { prefix: '/v1' },
   );
@@ -106,6 +111,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // OAuth endpoints called by applications: forms or JSON in, RFC 6749 JSON out.
   await app.register(oauthEndpoints);
+  // The simulated carrier's controls exist only while it is the transport (DECISIONS.md).
+  if (config.messaging.transport === 'simulator') {
+    await app.register(
+      async (sim) => {
+        requireJsonAcceptable(sim);
+        registerBearerAuth(sim, sim.services.tokens);
+        await sim.register(simulatorRoutes);
+      },
+      { prefix: '/simulator' },
+    );
+  }
 
   return app;
 }

@@ -16,6 +16,9 @@ import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
 import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
 import { createOAuthService } from './modules/oauth/oauth.service.js';
+import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 
@@ -42,6 +45,11 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const oauth = createOAuthService({ db, tokens });
   const sessions = createSessionsService({ db });
   return { tokens, accounts, carriers, oauth, sessions };
+  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
+  const messages = createMessagesService({ db });
+  const scheduledMessages = createScheduledMessagesService({ db, messages });
+  const inbound = createInboundService({ db });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
 }
 
 export type Services = ReturnType<typeof createServices>;

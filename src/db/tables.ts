@@ -11,6 +11,7 @@ import type { OAuthTables } from '../modules/oauth/oauth.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
+import type { MessageTables } from '../modules/messages/messages.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
@@ -28,3 +29,5 @@ export interface DB
     FieldTables,
     ImportTables {}
 export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTables, DashboardTables, AuthFailureTables {}
+    ImportTables,
+    MessageTables {}

@@ -1,6 +1,10 @@
+import type { Kysely } from 'kysely';
 import type { Services } from '../container.js';
 import { createImportJobHandlers } from '../modules/imports/imports.jobs.js';
+import type { DB } from '../db/tables.js';
+import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
 import type { JobHandler } from './job-runner.js';
+import { createJobsRepo } from './jobs.repo.js';
 
 /**
  * Every kind of background job and its handler. Each module contributes its own handlers
@@ -8,4 +12,8 @@ import type { JobHandler } from './job-runner.js';
  */
 export function createJobHandlers(services: Services): Record<string, JobHandler> {
   return { ...createImportJobHandlers(services.imports) };
+export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<string, JobHandler> {
+  return {
+    ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
+  };
 }

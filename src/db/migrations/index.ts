@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_audience.js';
 import * as m0004 from './0004_jobs_and_events.js';
 import * as m0003 from './0003_oauth_dashboard.js';
+import * as m0005 from './0005_messaging.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_audience': m0002,
   '0004_jobs_and_events': m0004,
   '0003_oauth_dashboard': m0003,
+  '0005_messaging': m0005,
 };

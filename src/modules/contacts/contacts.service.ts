@@ -89,6 +89,8 @@ export function createContactsService(deps: {
   optIns: OptInsService;
   phoneNumbers: PhoneNumbersService;
   now?: () => Date;
+  /** Runs in the creating transaction (the messaging engine sends the opt-in request). */
+  onCreated?: (trx: Kysely<DB>, contact: { id: string; account_id: string; phone_number: string; opt_in_id: string | null; status: string }) => Promise<void>;
 }) {
   const now = deps.now ?? (() => new Date());
   const repo = createContactsRepo(deps.db);
@@ -271,6 +273,7 @@ export function createContactsService(deps: {
         if (!inserted) throw ValidationError.field('phone_number', CONTACT_EXISTS);
         await tx.addGroups(accountId, inserted.id, ordered.map((g) => g.id));
         await tx.setFieldValues(accountId, inserted.id, fieldValues);
+        await deps.onCreated?.(trx, inserted);
         return inserted;
       });
       return presentOne(accountId, created, include);

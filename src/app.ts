@@ -14,6 +14,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
+      await v1.register(webhooksRoutes);
     },
     { prefix: '/v1' },
   );

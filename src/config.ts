@@ -22,6 +22,25 @@ export interface Config {
   newAccountCredits: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
+  /**
+   * The 32-byte key that encrypts secrets stored in the database (webhook signing secrets).
+   * Undefined when SECRETS_KEY is unset: the server then keeps a generated key in
+   * DATA_DIR/secrets.key (see src/lib/secret-box.ts); production with DATABASE_URL requires it.
+   */
+  secretsKey: Buffer | undefined;
+  webhooks: WebhooksConfig;
+}
+
+/** Webhook delivery (issue 6). */
+export interface WebhooksConfig {
+  /** Deliveries one worker process has in flight at once. */
+  concurrency: number;
+  /** Deliveries in flight per endpoint across all worker processes (enforced in the claim query). */
+  maxInFlightPerEndpoint: number;
+  /** Deadline of one attempt, from DNS resolution to the last byte read. */
+  timeoutMs: number;
+  /** Delivery reports of one account created within this window are merged into one payload. */
+  batchWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +74,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+/** SECRETS_KEY: 32 bytes as 64 hexadecimal characters or as base64 (standard or URL-safe). */
+export function parseSecretsKey(raw: string): Buffer {
+  const text = raw.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(text)) key = Buffer.from(text, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key === undefined || key.length !== 32) {
+    throw new ConfigError('SECRETS_KEY must be 32 bytes, as 64 hexadecimal characters or base64 (generate one with: openssl rand -base64 32)');
+  }
+  return key;
+}
+
 function url(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -69,13 +100,20 @@ function url(env: Env, name: string): string | undefined {
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development');
   const publicUrl = url(env, 'PUBLIC_URL');
+  const databaseUrl = url(env, 'DATABASE_URL');
+  const secretsKey = env.SECRETS_KEY ? parseSecretsKey(env.SECRETS_KEY) : undefined;
+  if (!secretsKey && databaseUrl && nodeEnv === 'production') {
+    throw new ConfigError(
+      'SECRETS_KEY is required in production with DATABASE_URL: every process must encrypt and decrypt stored secrets with the same key (generate one with: openssl rand -base64 32)',
+    );
+  }
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
-    databaseUrl: url(env, 'DATABASE_URL'),
+    databaseUrl,
     redisUrl: url(env, 'REDIS_URL'),
     role: oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
@@ -87,5 +125,12 @@ export function loadConfig(env: Env = process.env): Config {
     newAccountCredits: int(env, 'NEW_ACCOUNT_CREDITS', 10_000, 0, 1_000_000_000),
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    secretsKey,
+    webhooks: {
+      concurrency: int(env, 'WEBHOOKS_CONCURRENCY', 64, 1, 10_000),
+      maxInFlightPerEndpoint: int(env, 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 16, 1, 1_000),
+      timeoutMs: int(env, 'WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000),
+      batchWindowMs: int(env, 'WEBHOOKS_BATCH_WINDOW_MS', 1_000, 0, 60_000),
+    },
   };
 }

@@ -6,6 +6,9 @@ import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
+import { createSecretBox, type SecretBox } from './lib/secret-box.js';
+import { createWebhooksRepo } from './modules/webhooks/webhooks.repo.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
 /**
  * Wires repositories into services. Services are plain factory functions with explicit
@@ -15,7 +18,18 @@ export function createServices(db: Kysely<DB>, config: Config) {
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
-  return { tokens, accounts, carriers };
+  let box: SecretBox | undefined;
+  // Built on first use: a process that never touches stored secrets does not need the key.
+  const secretBox = (): SecretBox => {
+    if (!config.secretsKey) throw new Error('SECRETS_KEY is not configured (the server sets it from DATA_DIR/secrets.key when unset)');
+    return (box ??= createSecretBox(config.secretsKey));
+  };
+  const webhooks = createWebhooksService({
+    repo: createWebhooksRepo(db),
+    secretBox,
+    allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+  });
+  return { tokens, accounts, carriers, webhooks, secretBox };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -41,6 +41,8 @@ export interface WebhooksConfig {
   timeoutMs: number;
   /** Delivery reports of one account created within this window are merged into one payload. */
   batchWindowMs: number;
+  /** How long a claimed delivery stays with its worker; after that (a dead worker) it is due again. */
+  leaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -107,6 +109,9 @@ export function loadConfig(env: Env = process.env): Config {
       'SECRETS_KEY is required in production with DATABASE_URL: every process must encrypt and decrypt stored secrets with the same key (generate one with: openssl rand -base64 32)',
     );
   }
+  const webhooksTimeout = int(env, 'WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000);
+  const webhooksLease = int(env, 'WEBHOOKS_LEASE_MS', webhooksTimeout * 2 + 30_000, 200, 3_600_000);
+  if (webhooksLease <= webhooksTimeout) throw new ConfigError('WEBHOOKS_LEASE_MS must be longer than WEBHOOKS_TIMEOUT_MS');
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -129,8 +134,9 @@ export function loadConfig(env: Env = process.env): Config {
     webhooks: {
       concurrency: int(env, 'WEBHOOKS_CONCURRENCY', 64, 1, 10_000),
       maxInFlightPerEndpoint: int(env, 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 16, 1, 1_000),
-      timeoutMs: int(env, 'WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000),
+      timeoutMs: webhooksTimeout,
       batchWindowMs: int(env, 'WEBHOOKS_BATCH_WINDOW_MS', 1_000, 0, 60_000),
+      leaseMs: webhooksLease,
     },
   };
 }

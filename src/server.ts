@@ -7,13 +7,18 @@ import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
+import { loadOrCreateKeyFile } from './lib/secret-box.js';
+import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
 
 /**
  * The process entry point: read the configuration, open and migrate the database, create the
  * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // Without SECRETS_KEY (allowed except in production with DATABASE_URL) the key lives in
+  // DATA_DIR/secrets.key, generated on first start.
+  const config = loaded.secretsKey ? loaded : { ...loaded, secretsKey: loadOrCreateKeyFile(loaded.dataDir) };
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(database.db);
@@ -30,6 +35,17 @@ async function main(): Promise<void> {
   const runner =
     config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services), log: app.log });
   runner?.start();
+  const webhookWorker =
+    config.role === 'api'
+      ? undefined
+      : createWebhookWorker({
+          db: database.db,
+          secretBox: app.services.secretBox,
+          log: app.log,
+          config: config.webhooks,
+          allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+        });
+  webhookWorker?.start();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -68,7 +84,10 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await app.close(); // stops accepting and waits for in-flight requests
-      await runner?.stop(); // finishes running jobs; unclaimed work stays queued for others
+      await Promise.all([
+        runner?.stop(), // finishes running jobs; unclaimed work stays queued for others
+        webhookWorker?.stop(), // finishes attempts in flight, records them, releases the rest
+      ]);
       redis?.disconnect();
       await database.close();
       releaseLock();

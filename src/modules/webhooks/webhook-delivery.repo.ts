@@ -148,6 +148,9 @@ export function createWebhookDeliveryRepo(db: Kysely<DB>) {
     async claim(workerId: string, limit: number, maxPerEndpoint: number, leaseMs: number): Promise<ClaimedDelivery[]> {
       if (limit <= 0) return [];
       return db.transaction().execute(async (trx) => {
+        // A claim lost to a database crash only means the delivery is attempted again (same
+        // webhook-id): it need not wait for the WAL flush.
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
         await sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`.execute(trx);
         const result = await sql<ClaimedDelivery>`
           UPDATE webhook_deliveries d
@@ -191,6 +194,9 @@ export function createWebhookDeliveryRepo(db: Kysely<DB>) {
     ): Promise<Array<{ id: string; account_id: string; url: string; reason: DisabledReason }>> {
       if (attempts.length === 0) return [];
       return db.transaction().execute(async (trx) => {
+        // An outcome lost to a database crash means one more attempt with the same webhook-id
+        // (at least once), so the commit need not wait for the WAL flush either.
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
         await trx
           .insertInto('webhook_attempts')
           .values(

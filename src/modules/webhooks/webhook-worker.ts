@@ -7,7 +7,7 @@ import type { WebhooksConfig } from '../../config.js';
 import type { DB } from '../../db/tables.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { createWebhookDeliveryRepo, type AttemptRecord, type ClaimedDelivery } from './webhook-delivery.repo.js';
-import { deliverWebhook, type DeliveryResult } from './webhook-http.js';
+import { createConnectionPool, deliverWebhook, type DeliveryResult } from './webhook-http.js';
 import { endpointHealthAfter, planNextStep } from './webhook-retry.js';
 import { signPayload } from './webhook-signing.js';
 import type { DisabledReason } from './webhooks.tables.js';
@@ -47,6 +47,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   const leaseMs = config.leaseMs;
   const fanOutBatch = options.fanOutBatch ?? 500;
   const scale = options.retryDelayScale ?? 1;
+  // Keep-alive connections per checked address set (webhook-http.ts), closed by stop().
+  const pool = createConnectionPool({ maxSocketsPerAgent: config.maxInFlightPerEndpoint });
+  const claimThreshold = Math.max(1, Math.floor(config.concurrency / 4));
 
   const inFlight = new Map<string, Promise<void>>();
   let results: Array<{ record: AttemptRecord; delivery: ClaimedDelivery }> = [];
@@ -92,6 +95,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
         timeoutMs: config.timeoutMs,
         maxResponseBytes: MAX_RESPONSE_BYTES,
         allowPrivateNetworks: options.allowPrivateNetworks,
+        pool,
         ...(options.resolve ? { resolve: options.resolve } : {}),
       });
     } catch (err) {
@@ -185,7 +189,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
     for (const d of claimed) {
       const p = attempt(d).finally(() => {
         inFlight.delete(d.id);
-        wakeAll();
+        // Claim again once a quarter of the slots are free (or all work is done), so claims
+        // come in batches instead of one query per finished attempt.
+        if (inFlight.size === 0 || config.concurrency - inFlight.size >= claimThreshold) wakeAll();
       });
       inFlight.set(d.id, p);
     }
@@ -212,7 +218,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
         log.error({ err }, 'webhook claim failed');
       }
       if (!running) break;
-      if (claimed === 0 || inFlight.size >= config.concurrency) await sleep(pollIntervalMs);
+      if (claimed === 0 || config.concurrency - inFlight.size < claimThreshold) await sleep(pollIntervalMs);
     }
   }
 
@@ -241,6 +247,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       await Promise.allSettled(loops);
       await Promise.allSettled([...inFlight.values()]);
       await flush();
+      pool.destroy();
       try {
         await repo.release(workerId);
       } catch (err) {

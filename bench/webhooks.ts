@@ -59,12 +59,10 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
     const stats = async () => JSON.parse(await get(`http://127.0.0.1:${port}/stats`)) as { verified: number; rejected: number; uniqueIds: number };
 
     const payload = buildRejectedMessagePayload({ code: null, message: 'Flash sale: 20% off today only. Reply STOP to opt out.', description: 'Unsubscribed' });
-    const eventsRepo = createEventsRepo(database.db);
     await database.db.transaction().execute(async (trx) => {
       const repo = createEventsRepo(trx);
       for (let i = 0; i < events; i++) await repo.record(account.id, 'rejected_message', payload);
     });
-    void eventsRepo;
     const expected = events * endpointCount;
 
     const worker = createWebhookWorker({

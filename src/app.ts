@@ -13,7 +13,10 @@ import { registerHealthRoutes } from './http/health.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
+import { dashboardRoutes } from './dashboard/dashboard.routes.js';
+import { registerBrowserContext } from './dashboard/web.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 
 declare module 'fastify' {
@@ -30,6 +33,8 @@ export interface AppOptions {
   redis?: Redis | undefined;
   /** Overrides the pino logger options (tests silence it; the server logs JSON). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (stdout unless given; tests capture it). */
+  logStream?: { write(line: string): void } | undefined;
 }
 
 /**
@@ -43,6 +48,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
     requestIdHeader: false,
@@ -77,6 +83,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+
+  // Browser-facing pages (dashboard, OAuth consent): cookies, sessions, forms, CSRF, HTML.
+  await app.register(async (browser) => {
+    await registerBrowserContext(browser);
+    await browser.register(dashboardRoutes, { prefix: '/dashboard' });
+    await browser.register(authorizeRoutes);
+  });
+  // OAuth endpoints called by applications: forms or JSON in, RFC 6749 JSON out.
+  await app.register(oauthEndpoints);
 
   return app;
 }

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/tables.js';
+import { createSessionsService } from './dashboard/sessions.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
+import { createOAuthService } from './modules/oauth/oauth.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createSecretBox, type SecretBox } from './lib/secret-box.js';
@@ -29,7 +31,9 @@ export function createServices(db: Kysely<DB>, config: Config) {
     secretBox,
     allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
   });
-  return { tokens, accounts, carriers, webhooks, secretBox };
+  const oauth = createOAuthService({ db, tokens });
+  const sessions = createSessionsService({ db });
+  return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,5 +1,7 @@
+import type { DashboardTables } from '../dashboard/dashboard.tables.js';
 import type { AccountTables } from '../modules/accounts/accounts.tables.js';
 import type { CarrierTables } from '../modules/carriers/carriers.tables.js';
+import type { OAuthTables } from '../modules/oauth/oauth.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
@@ -9,4 +11,4 @@ import type { WebhookTables } from '../modules/webhooks/webhooks.tables.js';
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables, JobTables, EventTables, WebhookTables {}
+export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTables, DashboardTables, JobTables, EventTables, WebhookTables {}

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0004 from './0004_jobs_and_events.js';
 import * as m0006 from './0006_webhooks.js';
 
@@ -9,6 +10,7 @@ import * as m0006 from './0006_webhooks.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0003_oauth_dashboard': m0003,
   '0004_jobs_and_events': m0004,
   '0006_webhooks': m0006,
 };

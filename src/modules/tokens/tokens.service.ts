@@ -29,6 +29,9 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
       kind: 'personal' | 'oauth';
       name: string;
       scopes?: readonly string[] | undefined;
+      /** OAuth tokens: the oauth_clients row and the authorization code they came from. */
+      clientId?: string | null;
+      authorizationCodeId?: string | null;
     }) {
       const requested = input.scopes ?? SCOPES;
       const unknown = requested.filter((s) => !isScope(s));
@@ -48,6 +51,8 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
         tokenHash: hashToken(token),
         scopes: scopes.join(' '),
         expiresAt: new Date(issuedAt.getTime() + ACCESS_TOKEN_LIFETIME_SECONDS * 1000),
+        clientId: input.clientId ?? null,
+        authorizationCodeId: input.authorizationCodeId ?? null,
       });
       return { id: row.id, token, scopes, expiresAt: row.expires_at, createdAt: row.created_at };
     },
@@ -73,5 +78,10 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
 
     listPersonal: (accountId: string) => tokensRepo.listPersonal(accountId),
     revoke: (accountId: string, id: string) => tokensRepo.revoke(accountId, id, now()),
+    findByValue: (presented: string) => tokensRepo.findByHash(hashToken(presented)),
+    revokeById: (id: string) => tokensRepo.revokeById(id, now()),
+    revokeByAuthorizationCode: (codeId: string) => tokensRepo.revokeByAuthorizationCode(codeId, now()),
+    revokeByClient: (clientId: string, accountId?: string) => tokensRepo.revokeByClient(clientId, now(), accountId),
+    listConnectedClients: (accountId: string) => tokensRepo.listConnectedClients(accountId),
   };
 }

@@ -93,6 +93,50 @@ export function createWebhooksService(deps: { repo: WebhooksRepo; secretBox: () 
       return { data: rows.map((r) => toEndpoint(r, now)), total };
     },
 
+    /** Every endpoint of the account, oldest first (there are at most MAX_ENDPOINTS_PER_ACCOUNT). */
+    async listAll(accountId: string): Promise<WebhookEndpoint[]> {
+      const query: ListQuery = { limit: 100, page: 1, offset: 0, filters: [], sort: [{ field: 'created_at', desc: false }], include: new Set() };
+      const now = new Date();
+      return (await repo.listEndpoints(accountId, query)).rows.map((r) => toEndpoint(r, now));
+    },
+
+    /**
+     * The dashboard's "one URL per event" form: each changed event is sent to exactly the given
+     * URL from now on ('' stops it). The event is removed from the other endpoints (an endpoint
+     * left without events is deleted) and added to the endpoint with that URL, created when
+     * there is none. Returns the endpoints created, with their secrets (shown once).
+     */
+    async setEventUrls(accountId: string, changes: ReadonlyMap<WebhookEvent, string>): Promise<Array<WebhookEndpoint & { secret: string }>> {
+      const errors: FieldErrors = {};
+      for (const [event, url] of changes) {
+        if (url === '') continue;
+        const check = validateWebhookUrl(url, { allowPrivateNetworks: deps.allowPrivateNetworks });
+        if (!check.ok) errors[event] = [check.reason];
+      }
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const endpoints = await this.listAll(accountId);
+      const events = new Map(endpoints.map((e) => [e.id, new Set(e.events)]));
+      const toCreate = new Map<string, Set<WebhookEvent>>();
+      for (const [event, url] of changes) {
+        for (const endpoint of endpoints) if (endpoint.url !== url) events.get(endpoint.id)!.delete(event);
+        if (url === '') continue;
+        const target = endpoints.find((e) => e.url === url);
+        if (target) events.get(target.id)!.add(event);
+        else toCreate.set(url, (toCreate.get(url) ?? new Set()).add(event));
+      }
+      if (endpoints.length - endpoints.filter((e) => events.get(e.id)!.size === 0).length + toCreate.size > MAX_ENDPOINTS_PER_ACCOUNT) {
+        throw new ValidationError({ [[...changes.keys()][0]!]: [`An account may have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints.`] });
+      }
+      for (const endpoint of endpoints) {
+        const wanted = WEBHOOK_EVENTS.filter((e) => events.get(endpoint.id)!.has(e));
+        if (wanted.length === 0) await repo.deleteEndpoint(accountId, endpoint.id);
+        else if (wanted.join() !== endpoint.events.join()) await repo.updateEndpoint(accountId, endpoint.id, { events: wanted });
+      }
+      const created: Array<WebhookEndpoint & { secret: string }> = [];
+      for (const [url, set] of toCreate) created.push(await this.create(accountId, { url, events: WEBHOOK_EVENTS.filter((e) => set.has(e)) }));
+      return created;
+    },
+
     async get(accountId: string, id: string): Promise<WebhookEndpoint> {
       return toEndpoint(await endpointOr404(accountId, id));
     },

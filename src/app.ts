@@ -18,6 +18,14 @@ import { registerBrowserContext } from './dashboard/web.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { fieldsRoutes } from './modules/fields/fields.routes.js';
+import { groupsRoutes } from './modules/groups/groups.routes.js';
+import { optInsRoutes } from './modules/optins/optins.routes.js';
+import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
+import { simulatorRoutes } from './transports/simulator/simulator.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,6 +88,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
       await v1.register(webhooksRoutes);
+      await v1.register(optInsRoutes);
+      await v1.register(phoneNumbersRoutes);
+      await v1.register(fieldsRoutes);
+      await v1.register(groupsRoutes);
+      await v1.register(contactsRoutes);
+      await v1.register(messagesRoutes);
+      await v1.register(scheduledMessagesRoutes);
     },
     { prefix: '/v1' },
   );
@@ -92,6 +107,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // OAuth endpoints called by applications: forms or JSON in, RFC 6749 JSON out.
   await app.register(oauthEndpoints);
+  // The simulated carrier's controls exist only while it is the transport (DECISIONS.md).
+  if (config.messaging.transport === 'simulator') {
+    await app.register(
+      async (sim) => {
+        requireJsonAcceptable(sim);
+        registerBearerAuth(sim, sim.services.tokens);
+        await sim.register(simulatorRoutes);
+      },
+      { prefix: '/simulator' },
+    );
+  }
 
   return app;
 }

@@ -6,17 +6,34 @@ import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
 import { createOAuthService } from './modules/oauth/oauth.service.js';
+import { createContactsService } from './modules/contacts/contacts.service.js';
+import { createFieldsRepo } from './modules/fields/fields.repo.js';
+import { createFieldsService } from './modules/fields/fields.service.js';
+import { createGroupsRepo } from './modules/groups/groups.repo.js';
+import { createGroupsService } from './modules/groups/groups.service.js';
+import { createOptInsRepo } from './modules/optins/optins.repo.js';
+import { createOptInsService } from './modules/optins/optins.service.js';
+import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
+import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
+import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createSecretBox, type SecretBox } from './lib/secret-box.js';
 import { createWebhooksRepo } from './modules/webhooks/webhooks.repo.js';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
+export interface ServiceOptions {
+  /** Where phone-number carrier and time-zone data come from (libphonenumber's offline data by default). */
+  carrierLookup?: CarrierLookup;
+}
+
 /**
  * Wires repositories into services. Services are plain factory functions with explicit
  * dependencies, built once per process and shared by the HTTP layer, the workers and the CLI.
  */
-export function createServices(db: Kysely<DB>, config: Config) {
+export function createServices(db: Kysely<DB>, config: Config, options: ServiceOptions = {}) {
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
@@ -33,7 +50,15 @@ export function createServices(db: Kysely<DB>, config: Config) {
   });
   const oauth = createOAuthService({ db, tokens });
   const sessions = createSessionsService({ db });
-  return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox };
+  const optIns = createOptInsService({ optInsRepo: createOptInsRepo(db) });
+  const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
+  const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
+  const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
+  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
+  const messages = createMessagesService({ db });
+  const scheduledMessages = createScheduledMessagesService({ db, messages });
+  const inbound = createInboundService({ db });
+  return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -9,6 +9,9 @@ import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
 import { loadOrCreateKeyFile } from './lib/secret-box.js';
 import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
+import { createMessagingRuntime } from './modules/messages/messaging-runtime.js';
+import { scheduleMessagesCleanup } from './modules/messages/messages.jobs.js';
+import { createJobsRepo } from './jobs/jobs.repo.js';
 
 /**
  * The process entry point: read the configuration, open and migrate the database, create the
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.
   const runner =
-    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services), log: app.log });
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db), log: app.log });
   runner?.start();
   const webhookWorker =
     config.role === 'api'
@@ -46,6 +49,12 @@ async function main(): Promise<void> {
           allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
         });
   webhookWorker?.start();
+  // The dispatcher, the scheduled messages (they are due messages like any other) and the
+  // transport run in worker processes; any number of them share the work through PostgreSQL.
+  const messaging =
+    config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
+  await messaging?.start();
+  if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -68,6 +77,9 @@ async function main(): Promise<void> {
       `  short code:     ${demo.shortCode}`,
       '',
       `  Try it:  curl -H "Authorization: Bearer ${demo.token}" ${base}/v1/carriers?limit=2`,
+      `  Text a simulated handset:`,
+      `    curl -H "Authorization: Bearer ${demo.token}" -H "Content-Type: application/json" \\`,
+      `         -d '{"phone_number":"+12025550199","message":"Hello"}' ${base}/v1/message`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
       await app.close(); // stops accepting and waits for in-flight requests
       await Promise.all([
         runner?.stop(), // finishes running jobs; unclaimed work stays queued for others
+        messaging?.stop(), // finishes in-flight batches; queued messages stay for the next worker
         webhookWorker?.stop(), // finishes attempts in flight, records them, releases the rest
       ]);
       redis?.disconnect();

@@ -6,9 +6,29 @@ import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
 import type { WebhookTables } from '../modules/webhooks/webhooks.tables.js';
+import type { ContactTables } from '../modules/contacts/contacts.tables.js';
+import type { FieldTables } from '../modules/fields/fields.tables.js';
+import type { GroupTables } from '../modules/groups/groups.tables.js';
+import type { ImportTables } from '../modules/imports/imports.tables.js';
+import type { OptInTables } from '../modules/optins/optins.tables.js';
+import type { MessageTables } from '../modules/messages/messages.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTables, DashboardTables, JobTables, EventTables, WebhookTables {}
+export interface DB
+  extends AccountTables,
+    TokenTables,
+    CarrierTables,
+    JobTables,
+    EventTables,
+    OptInTables,
+    GroupTables,
+    ContactTables,
+    FieldTables,
+    ImportTables,
+    MessageTables,
+    OAuthTables,
+    DashboardTables,
+    WebhookTables {}

@@ -9,6 +9,7 @@ import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
 import { loadOrCreateKeyFile } from './lib/secret-box.js';
 import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
+import { scheduleWebhooksPrune } from './modules/webhooks/webhooks.jobs.js';
 import { createMessagingRuntime } from './modules/messages/messaging-runtime.js';
 import { scheduleMessagesCleanup } from './modules/messages/messages.jobs.js';
 import { createJobsRepo } from './jobs/jobs.repo.js';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
   await messaging?.start();
   if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
+  if (runner) await scheduleWebhooksPrune(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Services } from '../container.js';
 import type { DB } from '../db/tables.js';
 import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
+import { createWebhooksJobHandlers } from '../modules/webhooks/webhooks.jobs.js';
 import type { JobHandler } from './job-runner.js';
 import { createJobsRepo } from './jobs.repo.js';
 
@@ -12,5 +13,6 @@ import { createJobsRepo } from './jobs.repo.js';
 export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<string, JobHandler> {
   return {
     ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
+    ...(db ? createWebhooksJobHandlers(services, createJobsRepo(db)) : {}),
   };
 }

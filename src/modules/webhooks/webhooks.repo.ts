@@ -146,6 +146,16 @@ export function createWebhooksRepo(db: Kysely<DB>) {
       return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('delivery_id').orderBy('attempt').execute();
     },
 
+    /** Removes finished deliveries (and their attempts) last changed before `before`. */
+    async pruneDeliveries(before: Date): Promise<number> {
+      const result = await db
+        .deleteFrom('webhook_deliveries')
+        .where('status', 'in', ['delivered', 'failed'])
+        .where('updated_at', '<', before)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /**
      * Queues a delivery again now, with a fresh retry schedule and the same `webhook-id`.
      * Refused (undefined) while an attempt is in flight.

@@ -12,6 +12,9 @@ import type { CreateWebhookInput, UpdateWebhookInput, WebhookAttempt, WebhookDel
 /** After a rotation the previous secret keeps signing (next to the new one) for this long. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
+/** Finished deliveries (delivered or given up) stay in the log this long. */
+export const DELIVERY_LOG_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Endpoints per account: enough for one per event and then some, bounded so fan-out stays cheap. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
 
@@ -210,6 +213,11 @@ export function createWebhooksService(deps: { repo: WebhooksRepo; secretBox: () 
         // stored bodies are JSON; a non-JSON one is shown as text
       }
       return { ...toDelivery(row), payload, attempt_log: attempts.map(toAttempt) };
+    },
+
+    /** Drops finished deliveries older than the retention period; returns how many. */
+    pruneLog(now = new Date()): Promise<number> {
+      return repo.pruneDeliveries(new Date(now.getTime() - DELIVERY_LOG_RETENTION_MS));
     },
 
     /** Sends a delivery again (same webhook-id, new retry cycle), by API or dashboard. */

@@ -18,6 +18,8 @@ import { genRequestId, registerRequestId } from './http/request-id.js';
 import { dashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerBrowserContext } from './dashboard/web.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { fieldsRoutes } from './modules/fields/fields.routes.js';
 import { groupsRoutes } from './modules/groups/groups.routes.js';
@@ -91,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
+      await v1.register(webhooksRoutes);
       await v1.register(optInsRoutes);
       await v1.register(phoneNumbersRoutes);
       await v1.register(fieldsRoutes);

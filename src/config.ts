@@ -24,7 +24,28 @@ export interface Config {
   trustProxy: boolean;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /**
+   * The 32-byte key that encrypts secrets stored in the database (webhook signing secrets).
+   * Undefined when SECRETS_KEY is unset: the server then keeps a generated key in
+   * DATA_DIR/secrets.key (see src/lib/secret-box.ts); production with DATABASE_URL requires it.
+   */
+  secretsKey: Buffer | undefined;
+  webhooks: WebhooksConfig;
   messaging: MessagingConfig;
+}
+
+/** Webhook delivery (issue 6). */
+export interface WebhooksConfig {
+  /** Deliveries one worker process has in flight at once. */
+  concurrency: number;
+  /** Deliveries in flight per endpoint across all worker processes (enforced in the claim query). */
+  maxInFlightPerEndpoint: number;
+  /** Deadline of one attempt, from DNS resolution to the last byte read. */
+  timeoutMs: number;
+  /** Delivery reports of one account created within this window are merged into one payload. */
+  batchWindowMs: number;
+  /** How long a claimed delivery stays with its worker; after that (a dead worker) it is due again. */
+  leaseMs: number;
 }
 
 /** The SMS transport and the dispatcher (issue 4). */
@@ -87,6 +108,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+/** SECRETS_KEY: 32 bytes as 64 hexadecimal characters or as base64 (standard or URL-safe). */
+export function parseSecretsKey(raw: string): Buffer {
+  const text = raw.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(text)) key = Buffer.from(text, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key === undefined || key.length !== 32) {
+    throw new ConfigError('SECRETS_KEY must be 32 bytes, as 64 hexadecimal characters or base64 (generate one with: openssl rand -base64 32)');
+  }
+  return key;
+}
+
 function url(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -101,13 +134,23 @@ function url(env: Env, name: string): string | undefined {
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development');
   const publicUrl = url(env, 'PUBLIC_URL');
+  const databaseUrl = url(env, 'DATABASE_URL');
+  const secretsKey = env.SECRETS_KEY ? parseSecretsKey(env.SECRETS_KEY) : undefined;
+  if (!secretsKey && databaseUrl && nodeEnv === 'production') {
+    throw new ConfigError(
+      'SECRETS_KEY is required in production with DATABASE_URL: every process must encrypt and decrypt stored secrets with the same key (generate one with: openssl rand -base64 32)',
+    );
+  }
+  const webhooksTimeout = int(env, 'WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000);
+  const webhooksLease = int(env, 'WEBHOOKS_LEASE_MS', webhooksTimeout * 2 + 30_000, 200, 3_600_000);
+  if (webhooksLease <= webhooksTimeout) throw new ConfigError('WEBHOOKS_LEASE_MS must be longer than WEBHOOKS_TIMEOUT_MS');
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
-    databaseUrl: url(env, 'DATABASE_URL'),
+    databaseUrl,
     redisUrl: url(env, 'REDIS_URL'),
     role: oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
@@ -120,6 +163,14 @@ export function loadConfig(env: Env = process.env): Config {
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     metricsToken: env.METRICS_TOKEN || undefined,
+    secretsKey,
+    webhooks: {
+      concurrency: int(env, 'WEBHOOKS_CONCURRENCY', 64, 1, 10_000),
+      maxInFlightPerEndpoint: int(env, 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 16, 1, 1_000),
+      timeoutMs: webhooksTimeout,
+      batchWindowMs: int(env, 'WEBHOOKS_BATCH_WINDOW_MS', 1_000, 0, 60_000),
+      leaseMs: webhooksLease,
+    },
     messaging: loadMessagingConfig(env),
   };
 }

@@ -21,6 +21,9 @@ import { createMessagesService } from './modules/messages/messages.service.js';
 import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
+import { createSecretBox, type SecretBox } from './lib/secret-box.js';
+import { createWebhooksRepo } from './modules/webhooks/webhooks.repo.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
 export interface ServiceOptions {
   /** Where phone-number carrier and time-zone data come from (libphonenumber's offline data by default). */
@@ -35,6 +38,19 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
+  let box: SecretBox | undefined;
+  // Built on first use: a process that never touches stored secrets does not need the key.
+  const secretBox = (): SecretBox => {
+    if (!config.secretsKey) throw new Error('SECRETS_KEY is not configured (the server sets it from DATA_DIR/secrets.key when unset)');
+    return (box ??= createSecretBox(config.secretsKey));
+  };
+  const webhooks = createWebhooksService({
+    repo: createWebhooksRepo(db),
+    secretBox,
+    allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+  });
+  const oauth = createOAuthService({ db, tokens });
+  const sessions = createSessionsService({ db });
   const optIns = createOptInsService({ optInsRepo: createOptInsRepo(db) });
   const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
@@ -49,7 +65,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
+  return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -7,6 +7,9 @@ import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
+import { loadOrCreateKeyFile } from './lib/secret-box.js';
+import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
+import { scheduleWebhooksPrune } from './modules/webhooks/webhooks.jobs.js';
 import { createMessagingRuntime } from './modules/messages/messaging-runtime.js';
 import { scheduleMessagesCleanup } from './modules/messages/messages.jobs.js';
 import { createJobsRepo } from './jobs/jobs.repo.js';
@@ -16,7 +19,10 @@ import { createJobsRepo } from './jobs/jobs.repo.js';
  * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // Without SECRETS_KEY (allowed except in production with DATABASE_URL) the key lives in
+  // DATA_DIR/secrets.key, generated on first start.
+  const config = loaded.secretsKey ? loaded : { ...loaded, secretsKey: loadOrCreateKeyFile(loaded.dataDir) };
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(database.db);
@@ -33,12 +39,24 @@ async function main(): Promise<void> {
   const runner =
     config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db), log: app.log });
   runner?.start();
+  const webhookWorker =
+    config.role === 'api'
+      ? undefined
+      : createWebhookWorker({
+          db: database.db,
+          secretBox: app.services.secretBox,
+          log: app.log,
+          config: config.webhooks,
+          allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+        });
+  webhookWorker?.start();
   // The dispatcher, the scheduled messages (they are due messages like any other) and the
   // transport run in worker processes; any number of them share the work through PostgreSQL.
   const messaging =
     config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
   await messaging?.start();
   if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
+  if (runner) await scheduleWebhooksPrune(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -80,8 +98,11 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await app.close(); // stops accepting and waits for in-flight requests
-      await runner?.stop(); // finishes running jobs; unclaimed work stays queued for others
-      await messaging?.stop(); // finishes in-flight batches; queued messages stay for the next worker
+      await Promise.all([
+        runner?.stop(), // finishes running jobs; unclaimed work stays queued for others
+        messaging?.stop(), // finishes in-flight batches; queued messages stay for the next worker
+        webhookWorker?.stop(), // finishes attempts in flight, records them, releases the rest
+      ]);
       redis?.disconnect();
       await database.close();
       releaseLock();

@@ -5,6 +5,7 @@ import { SCOPE_DESCRIPTIONS, SCOPES } from '../modules/tokens/scopes.js';
 import { APP_CSS } from './assets.js';
 import { requireCsrf, requireUser, safeNext, type SignedIn } from './guards.js';
 import { describedBy, fieldErrors, formatDateTime, html, layout, notice, type SafeHtml } from './html.js';
+import { notificationsRoutes } from './notifications.js';
 import { settingsPage } from './settings.js';
 import { clearSessionCookie, ensureSession, formField, formList, sendHtml, setSessionCookie } from './web.js';
 
@@ -471,6 +472,9 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     if (!(await oauth.disconnect(me.session.accountId, uuidParam(request)))) throw new AppError(404, 'Not connected.');
     return reply.redirect('/dashboard/settings/connected-apps?done=revoked', 303);
   });
+
+  // Settings → Notifications (webhooks), in this context so it shares the pages' error handling.
+  await app.register(notificationsRoutes);
 }
 
 function uuidParam(request: FastifyRequest): string {

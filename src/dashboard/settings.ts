@@ -15,6 +15,7 @@ export interface SettingsTab {
 export const SETTINGS_TABS: SettingsTab[] = [
   { id: 'integrations', label: 'Integrations', href: '/dashboard/settings/integrations' },
   { id: 'connected-apps', label: 'Connected applications', href: '/dashboard/settings/connected-apps' },
+  { id: 'notifications', label: 'Notifications', href: '/dashboard/settings/notifications' },
   { id: 'password', label: 'Password', href: '/dashboard/settings/password' },
 ];
 

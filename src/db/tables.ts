@@ -2,6 +2,11 @@ import type { DashboardTables } from '../dashboard/dashboard.tables.js';
 import type { AccountTables } from '../modules/accounts/accounts.tables.js';
 import type { AuthFailureTables } from '../modules/auth-failures/auth-failures.tables.js';
 import type { CarrierTables } from '../modules/carriers/carriers.tables.js';
+import type { OAuthTables } from '../modules/oauth/oauth.tables.js';
+import type { TokenTables } from '../modules/tokens/tokens.tables.js';
+import type { JobTables } from '../jobs/jobs.tables.js';
+import type { EventTables } from '../modules/events/events.tables.js';
+import type { WebhookTables } from '../modules/webhooks/webhooks.tables.js';
 import type { ContactTables } from '../modules/contacts/contacts.tables.js';
 import type { FieldTables } from '../modules/fields/fields.tables.js';
 import type { GroupTables } from '../modules/groups/groups.tables.js';
@@ -30,4 +35,7 @@ export interface DB
     ImportTables {}
 export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTables, DashboardTables, AuthFailureTables {}
     ImportTables,
-    MessageTables {}
+    MessageTables,
+    OAuthTables,
+    DashboardTables,
+    WebhookTables {}

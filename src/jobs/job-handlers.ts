@@ -3,6 +3,7 @@ import type { Services } from '../container.js';
 import { createImportJobHandlers } from '../modules/imports/imports.jobs.js';
 import type { DB } from '../db/tables.js';
 import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
+import { createWebhooksJobHandlers } from '../modules/webhooks/webhooks.jobs.js';
 import type { JobHandler } from './job-runner.js';
 import { createJobsRepo } from './jobs.repo.js';
 
@@ -15,5 +16,6 @@ export function createJobHandlers(services: Services): Record<string, JobHandler
 export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<string, JobHandler> {
   return {
     ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
+    ...(db ? createWebhooksJobHandlers(services, createJobsRepo(db)) : {}),
   };
 }

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_audience.js';
+import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0004 from './0004_jobs_and_events.js';
 import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0005 from './0005_messaging.js';
+import * as m0006 from './0006_webhooks.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -12,7 +14,9 @@ import * as m0005 from './0005_messaging.js';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_audience': m0002,
+  '0003_oauth_dashboard': m0003,
   '0004_jobs_and_events': m0004,
   '0003_oauth_dashboard': m0003,
   '0005_messaging': m0005,
+  '0006_webhooks': m0006,
 };

@@ -3,9 +3,11 @@ import type { CarrierTables } from '../modules/carriers/carriers.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
+import type { CampaignTables } from '../modules/campaigns/campaigns.tables.js';
+import type { CouponTables } from '../modules/coupons/coupons.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables, JobTables, EventTables {}
+export interface DB extends AccountTables, TokenTables, CarrierTables, JobTables, EventTables, CampaignTables, CouponTables {}

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0004 from './0004_jobs_and_events.js';
+import * as m0007 from './0007_campaigns_coupons.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -9,4 +10,5 @@ import * as m0004 from './0004_jobs_and_events.js';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0004_jobs_and_events': m0004,
+  '0007_campaigns_coupons': m0007,
 };

@@ -14,6 +14,11 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { fieldsRoutes } from './modules/fields/fields.routes.js';
+import { groupsRoutes } from './modules/groups/groups.routes.js';
+import { optInsRoutes } from './modules/optins/optins.routes.js';
+import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,6 +77,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
+      await v1.register(optInsRoutes);
+      await v1.register(phoneNumbersRoutes);
+      await v1.register(fieldsRoutes);
+      await v1.register(groupsRoutes);
+      await v1.register(contactsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -4,18 +4,37 @@ import type { DB } from './db/tables.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
+import { createContactsService } from './modules/contacts/contacts.service.js';
+import { createFieldsRepo } from './modules/fields/fields.repo.js';
+import { createFieldsService } from './modules/fields/fields.service.js';
+import { createGroupsRepo } from './modules/groups/groups.repo.js';
+import { createGroupsService } from './modules/groups/groups.service.js';
+import { createOptInsRepo } from './modules/optins/optins.repo.js';
+import { createOptInsService } from './modules/optins/optins.service.js';
+import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
+import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
+
+export interface ServiceOptions {
+  /** Where phone-number carrier and time-zone data come from (libphonenumber's offline data by default). */
+  carrierLookup?: CarrierLookup;
+}
 
 /**
  * Wires repositories into services. Services are plain factory functions with explicit
  * dependencies, built once per process and shared by the HTTP layer, the workers and the CLI.
  */
-export function createServices(db: Kysely<DB>, config: Config) {
+export function createServices(db: Kysely<DB>, config: Config, options: ServiceOptions = {}) {
   const tokens = createTokensService({ tokensRepo: createTokensRepo(db) });
   const accounts = createAccountsService({ db, newAccountCredits: config.newAccountCredits });
   const carriers = createCarriersService({ carriersRepo: createCarriersRepo(db) });
-  return { tokens, accounts, carriers };
+  const optIns = createOptInsService({ optInsRepo: createOptInsRepo(db) });
+  const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
+  const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
+  const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
+  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts };
 }
 
 export type Services = ReturnType<typeof createServices>;

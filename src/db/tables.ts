@@ -1,5 +1,10 @@
 import type { AccountTables } from '../modules/accounts/accounts.tables.js';
 import type { CarrierTables } from '../modules/carriers/carriers.tables.js';
+import type { ContactTables } from '../modules/contacts/contacts.tables.js';
+import type { FieldTables } from '../modules/fields/fields.tables.js';
+import type { GroupTables } from '../modules/groups/groups.tables.js';
+import type { ImportTables } from '../modules/imports/imports.tables.js';
+import type { OptInTables } from '../modules/optins/optins.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
@@ -10,4 +15,16 @@ import type { CouponTables } from '../modules/coupons/coupons.tables.js';
  * The database as Kysely sees it: each module declares its own tables beside its repository
  * and they are combined here.
  */
-export interface DB extends AccountTables, TokenTables, CarrierTables, JobTables, EventTables, CampaignTables, CouponTables {}
+export interface DB
+  extends AccountTables,
+    TokenTables,
+    CarrierTables,
+    OptInTables,
+    GroupTables,
+    ContactTables,
+    FieldTables,
+    ImportTables,
+    JobTables,
+    EventTables,
+    CampaignTables,
+    CouponTables {}

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_audience.js';
 import * as m0004 from './0004_jobs_and_events.js';
 import * as m0007 from './0007_campaigns_coupons.js';
 
@@ -9,6 +10,7 @@ import * as m0007 from './0007_campaigns_coupons.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_audience': m0002,
   '0004_jobs_and_events': m0004,
   '0007_campaigns_coupons': m0007,
 };

@@ -13,6 +13,10 @@ import { registerHealthRoutes } from './http/health.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
+import { campaignTemplatesRoutes } from './modules/campaigns/campaign-templates.js';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { couponsRoutes } from './modules/coupons/coupons.routes.js';
+import { publicPagesRoutes } from './modules/coupons/public-pages.routes.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { fieldsRoutes } from './modules/fields/fields.routes.js';
@@ -70,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBodies(app);
   registerHealthRoutes(app, database.db);
   await registerOpenApi(app);
+  await app.register(publicPagesRoutes);
 
   await app.register(
     async (v1) => {
@@ -82,6 +87,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(fieldsRoutes);
       await v1.register(groupsRoutes);
       await v1.register(contactsRoutes);
+      await v1.register(campaignTemplatesRoutes);
+      await v1.register(campaignsRoutes);
+      await v1.register(couponsRoutes);
     },
     { prefix: '/v1' },
   );

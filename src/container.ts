@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import { createAudienceReader } from './modules/campaigns/audience.js';
+import { createCampaignTemplatesRepo, createCampaignTemplatesService } from './modules/campaigns/campaign-templates.js';
+import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
+import { createMessageChecker } from './modules/campaigns/message-check.js';
+import { createShortLinksRepo } from './modules/campaigns/short-links.js';
+import { createCouponsRepo } from './modules/coupons/coupons.repo.js';
+import { createCouponsService } from './modules/coupons/coupons.service.js';
 import type { DB } from './db/tables.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
@@ -34,7 +41,18 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts };
+  const audience = createAudienceReader(db);
+  const checkMessage = createMessageChecker({ customFieldNames: async (accountId) => new Set((await audience.customFields(accountId)).keys()) });
+  const campaignTemplates = createCampaignTemplatesService({ repo: createCampaignTemplatesRepo(db), checkMessage });
+  const coupons = createCouponsService({ repo: createCouponsRepo(db), links: createShortLinksRepo(db), audience });
+  const campaigns = createCampaignsService({
+    db,
+    templates: campaignTemplates,
+    audience,
+    checkMessage,
+    couponExists: async (accountId, couponId) => Boolean(await coupons.find(accountId, couponId)),
+  });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, campaignTemplates, coupons, campaigns };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -80,6 +80,26 @@ export async function up(db: Kysely<any>): Promise<void> {
         END LOOP;
         RETURN parts;
       END $fn$;
+
+    -- Quiet hours: the first instant at or after "at" inside the local window [start_min,
+    -- end_min) (minutes after midnight) of time zone tz; a window may wrap past midnight.
+    CREATE FUNCTION quiet_hours_release(at timestamptz, tz text, start_min integer, end_min integer) RETURNS timestamptz
+      LANGUAGE plpgsql STABLE PARALLEL SAFE
+      AS $fn$
+      DECLARE
+        local timestamp := at AT TIME ZONE tz;
+        m integer := extract(hour FROM local)::integer * 60 + extract(minute FROM local)::integer;
+        opening timestamp := date_trunc('day', local) + make_interval(mins => start_min);
+      BEGIN
+        IF start_min = end_min THEN RETURN at; END IF;
+        IF start_min < end_min THEN
+          IF m >= start_min AND m < end_min THEN RETURN at; END IF;
+          IF m < start_min THEN RETURN opening AT TIME ZONE tz; END IF;
+          RETURN (opening + interval '1 day') AT TIME ZONE tz;
+        END IF;
+        IF m >= start_min OR m < end_min THEN RETURN at; END IF;
+        RETURN opening AT TIME ZONE tz;
+      END $fn$;
   `,
     )
     .execute(db);
@@ -130,7 +150,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX coupons_account_idx ON coupons (account_id, created_at, id);
 
     -- The pool of per-contact unique codes: uploaded or generated; a code is given to a
-    -- contact the first time that contact's coupon page is opened, and never to another.
+    -- contact the first time that contact's coupon page is opened, and never to another (no
+    -- foreign key on contact_id: a deleted contact's code stays spent).
     CREATE TABLE coupon_codes (
       coupon_id uuid NOT NULL REFERENCES coupons (id) ON DELETE CASCADE,
       code text NOT NULL,
@@ -153,6 +174,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       coupon_id uuid REFERENCES coupons (id) ON DELETE SET NULL,
       template_id uuid REFERENCES campaign_templates (id) ON DELETE SET NULL,
       track_links boolean NOT NULL DEFAULT true,
+      -- Base URL of the short links in the messages (the product's public URL at creation).
+      link_base text NOT NULL,
+      -- No groups: every subscribed contact of the account. Groups deleted later do not widen it.
+      all_contacts boolean NOT NULL DEFAULT false,
       send_at timestamptz,
       status text NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'canceled')),
       cancel_reason text,
@@ -179,7 +204,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     CREATE TABLE campaign_groups (
       campaign_id uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
-      group_id uuid NOT NULL,
+      group_id uuid NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
       account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
       PRIMARY KEY (campaign_id, group_id)
     );
@@ -189,7 +214,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
       coupon_id uuid NOT NULL REFERENCES coupons (id) ON DELETE CASCADE,
       campaign_id uuid REFERENCES campaigns (id) ON DELETE SET NULL,
-      contact_id uuid,
+      contact_id uuid REFERENCES contacts (id) ON DELETE SET NULL,
       code text,
       -- What makes two redemptions the same one (a unique code, a contact, a page form, a client reference).
       redemption_key text NOT NULL,
@@ -219,8 +244,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       id uuid PRIMARY KEY,
       account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
       link_id uuid NOT NULL REFERENCES short_links (id) ON DELETE CASCADE,
-      campaign_id uuid,
-      contact_id uuid,
+      campaign_id uuid REFERENCES campaigns (id) ON DELETE CASCADE,
+      contact_id uuid REFERENCES contacts (id) ON DELETE SET NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX link_clicks_campaign_idx ON link_clicks (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;

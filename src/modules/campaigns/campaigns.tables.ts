@@ -23,6 +23,8 @@ export interface CampaignsTable {
   coupon_id: string | null;
   template_id: string | null;
   track_links: Generated<boolean>;
+  link_base: string;
+  all_contacts: Generated<boolean>;
   send_at: Date | null;
   status: CampaignStatus;
   cancel_reason: string | null;

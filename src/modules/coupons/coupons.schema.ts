@@ -74,7 +74,8 @@ const fields = {
   generate_codes: Type.Integer({ minimum: 1, maximum: 100_000, description: 'Random unique codes to generate into the pool' }),
   starts_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  redemption_limit: Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()]),
+  // One JSON type list (not a union) so that 0 is refused instead of being coerced to null.
+  redemption_limit: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647 }),
 };
 const optional = {
   name: Type.Optional(fields.name),

@@ -33,7 +33,7 @@ export async function publicPagesRoutes(app: FastifyInstance): Promise<void> {
     // A form posted from another site is refused (browsers send Origin / Sec-Fetch-Site on POST).
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
-    if (site === 'cross-site' || (origin && origin !== 'null' && safeHost(origin) !== request.host)) {
+    if (site === 'cross-site' || (origin && origin !== 'null' && safeHost(origin) !== safeHost(`${request.protocol}://${request.host}`))) {
       return reply.code(403).headers(COUPON_PAGE_HEADERS).send('<!doctype html><title>Refused</title><p>This form can only be sent from the coupon page.</p>');
     }
     const body = (request.body ?? {}) as { nonce?: unknown; signature?: unknown };

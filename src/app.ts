@@ -23,6 +23,9 @@ import { fieldsRoutes } from './modules/fields/fields.routes.js';
 import { groupsRoutes } from './modules/groups/groups.routes.js';
 import { optInsRoutes } from './modules/optins/optins.routes.js';
 import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
+import { simulatorRoutes } from './transports/simulator/simulator.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -90,9 +93,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(campaignTemplatesRoutes);
       await v1.register(campaignsRoutes);
       await v1.register(couponsRoutes);
+      await v1.register(messagesRoutes);
+      await v1.register(scheduledMessagesRoutes);
     },
     { prefix: '/v1' },
   );
+
+  // The simulated carrier's controls exist only while it is the transport (DECISIONS.md).
+  if (config.messaging.transport === 'simulator') {
+    await app.register(
+      async (sim) => {
+        requireJsonAcceptable(sim);
+        registerBearerAuth(sim, sim.services.tokens);
+        await sim.register(simulatorRoutes);
+      },
+      { prefix: '/simulator' },
+    );
+  }
 
   return app;
 }

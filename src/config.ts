@@ -22,6 +22,36 @@ export interface Config {
   newAccountCredits: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
+  messaging: MessagingConfig;
+}
+
+/** The SMS transport and the dispatcher (issue 4). */
+export interface MessagingConfig {
+  /** `simulator` (default) or `smpp` (chosen automatically when SMPP_HOST is set). */
+  transport: 'simulator' | 'smpp';
+  smpp: {
+    host: string;
+    port: number;
+    systemId: string;
+    password: string;
+    systemType: string | undefined;
+    window: number;
+    throughputPerSecond: number;
+    enquireLinkIntervalMs: number;
+    responseTimeoutMs: number;
+  };
+  /** Delay before the simulator reports delivery (reports arrive within this time). */
+  simulatorReportDelayMs: number;
+  /** Messages a dispatcher claims at once. */
+  dispatchBatchSize: number;
+  /** Dispatch loops per worker process. */
+  dispatchConcurrency: number;
+  /** Messages per second per sender (short code) per worker process; 0 = unlimited. */
+  senderRatePerSecond: number;
+  /** Transient failures are retried with backoff this many times before the message fails. */
+  maxSendAttempts: number;
+  /** How long a claimed message stays leased to a worker before another may take it. */
+  dispatchLeaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -87,5 +117,33 @@ export function loadConfig(env: Env = process.env): Config {
     newAccountCredits: int(env, 'NEW_ACCOUNT_CREDITS', 10_000, 0, 1_000_000_000),
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    messaging: loadMessagingConfig(env),
+  };
+}
+
+function loadMessagingConfig(env: Env): MessagingConfig {
+  const smppHost = env.SMPP_HOST || '';
+  const transport = oneOf(env, 'SMS_TRANSPORT', ['simulator', 'smpp'] as const, smppHost ? 'smpp' : 'simulator');
+  if (transport === 'smpp' && !smppHost) throw new ConfigError('SMS_TRANSPORT=smpp needs SMPP_HOST');
+  if (transport === 'smpp' && !env.SMPP_SYSTEM_ID) throw new ConfigError('SMS_TRANSPORT=smpp needs SMPP_SYSTEM_ID');
+  return {
+    transport,
+    smpp: {
+      host: smppHost,
+      port: int(env, 'SMPP_PORT', 2775, 1, 65535),
+      systemId: env.SMPP_SYSTEM_ID || '',
+      password: env.SMPP_PASSWORD || '',
+      systemType: env.SMPP_SYSTEM_TYPE || undefined,
+      window: int(env, 'SMPP_WINDOW', 10, 1, 1000),
+      throughputPerSecond: int(env, 'SMPP_THROUGHPUT_PER_SECOND', 0, 0, 100_000),
+      enquireLinkIntervalMs: int(env, 'SMPP_ENQUIRE_LINK_MS', 30_000, 1000, 3_600_000),
+      responseTimeoutMs: int(env, 'SMPP_RESPONSE_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    simulatorReportDelayMs: int(env, 'SIMULATOR_REPORT_DELAY_MS', 500, 0, 60_000),
+    dispatchBatchSize: int(env, 'DISPATCH_BATCH_SIZE', 1000, 1, 10_000),
+    dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 2, 1, 64),
+    senderRatePerSecond: int(env, 'SENDER_RATE_PER_SECOND', 0, 0, 1_000_000),
+    maxSendAttempts: int(env, 'MAX_SEND_ATTEMPTS', 10, 1, 100),
+    dispatchLeaseMs: int(env, 'DISPATCH_LEASE_MS', 60_000, 1000, 3_600_000),
   };
 }

@@ -20,6 +20,9 @@ import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
 import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
+import { createInboundService } from './modules/messages/inbound.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 
@@ -52,7 +55,10 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
     checkMessage,
     couponExists: async (accountId, couponId) => Boolean(await coupons.find(accountId, couponId)),
   });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, campaignTemplates, coupons, campaigns };
+  const messages = createMessagesService({ db });
+  const scheduledMessages = createScheduledMessagesService({ db, messages });
+  const inbound = createInboundService({ db });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
 }
 
 export type Services = ReturnType<typeof createServices>;

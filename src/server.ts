@@ -7,6 +7,9 @@ import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
+import { createMessagingRuntime } from './modules/messages/messaging-runtime.js';
+import { scheduleMessagesCleanup } from './modules/messages/messages.jobs.js';
+import { createJobsRepo } from './jobs/jobs.repo.js';
 
 /**
  * The process entry point: read the configuration, open and migrate the database, create the
@@ -28,8 +31,14 @@ async function main(): Promise<void> {
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.
   const runner =
-    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services), log: app.log });
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db), log: app.log });
   runner?.start();
+  // The dispatcher, the scheduled messages (they are due messages like any other) and the
+  // transport run in worker processes; any number of them share the work through PostgreSQL.
+  const messaging =
+    config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
+  await messaging?.start();
+  if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -52,6 +61,9 @@ async function main(): Promise<void> {
       `  short code:     ${demo.shortCode}`,
       '',
       `  Try it:  curl -H "Authorization: Bearer ${demo.token}" ${base}/v1/carriers?limit=2`,
+      `  Text a simulated handset:`,
+      `    curl -H "Authorization: Bearer ${demo.token}" -H "Content-Type: application/json" \\`,
+      `         -d '{"phone_number":"+12025550199","message":"Hello"}' ${base}/v1/message`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
     try {
       await app.close(); // stops accepting and waits for in-flight requests
       await runner?.stop(); // finishes running jobs; unclaimed work stays queued for others
+      await messaging?.stop(); // finishes in-flight batches; queued messages stay for the next worker
       redis?.disconnect();
       await database.close();
       releaseLock();

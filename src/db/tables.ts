@@ -10,6 +10,7 @@ import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
 import type { CampaignTables } from '../modules/campaigns/campaigns.tables.js';
 import type { CouponTables } from '../modules/coupons/coupons.tables.js';
+import type { MessageTables } from '../modules/messages/messages.tables.js';
 
 /**
  * The database as Kysely sees it: each module declares its own tables beside its repository
@@ -27,4 +28,5 @@ export interface DB
     JobTables,
     EventTables,
     CampaignTables,
-    CouponTables {}
+    CouponTables,
+    MessageTables {}

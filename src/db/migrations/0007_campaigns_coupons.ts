@@ -250,6 +250,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     CREATE INDEX link_clicks_campaign_idx ON link_clicks (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
     CREATE INDEX link_clicks_link_idx ON link_clicks (link_id);
+
+    -- A campaign's messages live in the messaging outbox (0005). Each contact gets a campaign's
+    -- message once: the fan-out inserts with ON CONFLICT on this index, so a batch repeated
+    -- after a crash inserts nothing twice. The stats read the second index.
+    ALTER TABLE messages ADD CONSTRAINT messages_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES campaigns (id) ON DELETE SET NULL;
+    CREATE UNIQUE INDEX messages_campaign_contact_key ON messages (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
+    CREATE INDEX messages_campaign_status_idx ON messages (campaign_id, status) WHERE campaign_id IS NOT NULL;
   `.execute(db);
 
   for (const t of COUPON_TEMPLATE_SEED) {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_audience.js';
 import * as m0004 from './0004_jobs_and_events.js';
+import * as m0005 from './0005_messaging.js';
 import * as m0007 from './0007_campaigns_coupons.js';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_audience': m0002,
   '0004_jobs_and_events': m0004,
+  '0005_messaging': m0005,
   '0007_campaigns_coupons': m0007,
 };

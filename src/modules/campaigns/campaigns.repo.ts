@@ -185,15 +185,35 @@ export function createCampaignsRepo(db: Kysely<DB>) {
       return result.rows[0]!;
     },
 
-    /** Cancels the campaign's messages still waiting in the outbox; returns the credits they held. */
-    async cancelQueuedMessages(campaignId: string): Promise<{ count: number; credits: number }> {
-      const result = await sql<{ count: number; credits: number }>`
+    /**
+     * Stops the campaign's messages that have not been handed to a carrier, and returns the
+     * credits they held. Queued ones are canceled (a dispatcher claiming them at this moment
+     * waits for the row locks, then no longer finds them queued). Ones a dispatcher has already
+     * claimed but not handed over get their send-ledger row written here first, with state
+     * rejected: the dispatcher only hands over messages whose ledger row it inserted itself, so
+     * it skips them (and if it inserted first, the hand-over commits before this transaction
+     * can, i.e. before the DELETE answers).
+     */
+    async cancelUnsentMessages(campaignId: string): Promise<{ count: number; credits: number }> {
+      const queued = await sql<{ count: number; credits: number }>`
         WITH c AS (
-          UPDATE messages SET status = 'canceled', lease_until = NULL, claimed_by = NULL, updated_at = now()
+          UPDATE messages SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
           WHERE campaign_id = ${campaignId} AND status IN ('queued', 'scheduled')
           RETURNING credits
         ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
-      return result.rows[0]!;
+      const claimed = await sql<{ count: number; credits: number }>`
+        WITH l AS (
+          INSERT INTO send_ledger (message_id, transport, state, worker)
+          SELECT id, 'none', 'rejected', 'campaign-cancel' FROM messages
+          WHERE campaign_id = ${campaignId} AND status = 'sending'
+          ON CONFLICT (message_id) DO NOTHING
+          RETURNING message_id
+        ), c AS (
+          UPDATE messages m SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
+          FROM l WHERE m.id = l.message_id
+          RETURNING m.credits
+        ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
+      return { count: queued.rows[0]!.count + claimed.rows[0]!.count, credits: Number(queued.rows[0]!.credits) + Number(claimed.rows[0]!.credits) };
     },
 
     /** Messages of the campaign not yet handed to a carrier, and when the next one is due. */

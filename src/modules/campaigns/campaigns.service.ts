@@ -286,7 +286,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           await tx.remove(id);
           return 'deleted';
         }
-        const canceled = await tx.cancelQueuedMessages(id);
+        const canceled = await tx.cancelUnsentMessages(id);
         const unspent = Number(row.credits_reserved) - Number(row.credits_used);
         const refund = Number(canceled.credits) + Math.max(0, unspent);
         await tx.refund(row.account_id, refund);

@@ -23,6 +23,8 @@ export interface Config {
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
   messaging: MessagingConfig;
+  /** Contacts per campaign fan-out statement (one transaction each). */
+  campaignFanOutBatchSize: number;
 }
 
 /** The SMS transport and the dispatcher (issue 4). */
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     messaging: loadMessagingConfig(env),
+    campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
   };
 }
 

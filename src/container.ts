@@ -54,6 +54,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
     audience,
     checkMessage,
     couponExists: async (accountId, couponId) => Boolean(await coupons.find(accountId, couponId)),
+    fanOutBatchSize: config.campaignFanOutBatchSize,
   });
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });

@@ -11,12 +11,12 @@ import type { TestContext } from './helpers.js';
  * The background side of a campaign, driven by hand in tests: the job runner (launch and
  * fan-out jobs), the dispatcher with the simulated carrier, and its delivery reports.
  */
-export function createSendingHarness(ctx: TestContext, options: { dispatchBatchSize?: number } = {}) {
+export function createSendingHarness(ctx: TestContext, options: { dispatchBatchSize?: number; senderRatePerSecond?: number } = {}) {
   const db = ctx.database.db;
   const log = pino({ level: 'silent' });
   const runner = createJobRunner({ db, handlers: createJobHandlers(ctx.app.services, db), log, pollIntervalMs: 20 });
   const transport = new SimulatorTransport({ db, reportDelayMs: 0, applyReports: (trx, reports) => applyDeliveryReports(trx, reports), pollIntervalMs: 10 });
-  const dispatcher = createDispatcher({ db, transport, batchSize: options.dispatchBatchSize ?? 1000, pollIntervalMs: 10 });
+  const dispatcher = createDispatcher({ db, transport, batchSize: options.dispatchBatchSize ?? 1000, pollIntervalMs: 10, senderRatePerSecond: options.senderRatePerSecond ?? 0 });
   return {
     runner,
     dispatcher,

@@ -187,33 +187,45 @@ export function createCampaignsRepo(db: Kysely<DB>) {
 
     /**
      * Stops the campaign's messages that have not been handed to a carrier, and returns the
-     * credits they held. Queued ones are canceled (a dispatcher claiming them at this moment
-     * waits for the row locks, then no longer finds them queued). Ones a dispatcher has already
-     * claimed but not handed over get their send-ledger row written here first, with state
-     * rejected: the dispatcher only hands over messages whose ledger row it inserted itself, so
-     * it skips them (and if it inserted first, the hand-over commits before this transaction
-     * can, i.e. before the DELETE answers).
+     * credits they held. Never waits on a row a dispatcher is claiming (that would deadlock with
+     * its hand-over): queued rows are canceled with SKIP LOCKED; rows a dispatcher has claimed
+     * get their send-ledger row written here first, with state rejected — the dispatcher only
+     * hands over messages whose ledger row it inserted itself, so it skips them (and if it
+     * inserted first, this waits until that hand-over commits, i.e. before the DELETE answers).
+     * Rows skipped because a claim was in progress are picked up by the next round.
      */
     async cancelUnsentMessages(campaignId: string): Promise<{ count: number; credits: number }> {
-      const queued = await sql<{ count: number; credits: number }>`
-        WITH c AS (
-          UPDATE messages SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
-          WHERE campaign_id = ${campaignId} AND status IN ('queued', 'scheduled')
-          RETURNING credits
-        ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
-      const claimed = await sql<{ count: number; credits: number }>`
-        WITH l AS (
-          INSERT INTO send_ledger (message_id, transport, state, worker)
-          SELECT id, 'none', 'rejected', 'campaign-cancel' FROM messages
-          WHERE campaign_id = ${campaignId} AND status = 'sending'
-          ON CONFLICT (message_id) DO NOTHING
-          RETURNING message_id
-        ), c AS (
-          UPDATE messages m SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
-          FROM l WHERE m.id = l.message_id
-          RETURNING m.credits
-        ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
-      return { count: queued.rows[0]!.count + claimed.rows[0]!.count, credits: Number(queued.rows[0]!.credits) + Number(claimed.rows[0]!.credits) };
+      let count = 0;
+      let credits = 0;
+      for (let round = 0; ; round++) {
+        const queued = await sql<{ count: number; credits: number }>`
+          WITH c AS (
+            UPDATE messages SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
+            WHERE id IN (SELECT id FROM messages WHERE campaign_id = ${campaignId} AND status IN ('queued', 'scheduled') FOR UPDATE SKIP LOCKED)
+            RETURNING credits
+          ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
+        const claimed = await sql<{ count: number; credits: number }>`
+          WITH l AS (
+            INSERT INTO send_ledger (message_id, transport, state, worker)
+            SELECT id, 'none', 'rejected', 'campaign-cancel' FROM messages
+            WHERE campaign_id = ${campaignId} AND status = 'sending'
+            ON CONFLICT (message_id) DO NOTHING
+            RETURNING message_id
+          ), c AS (
+            UPDATE messages m SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
+            FROM l WHERE m.id = l.message_id
+            RETURNING m.credits
+          ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
+        count += queued.rows[0]!.count + claimed.rows[0]!.count;
+        credits += Number(queued.rows[0]!.credits) + Number(claimed.rows[0]!.credits);
+        const left = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM messages m
+          WHERE m.campaign_id = ${campaignId}
+            AND (m.status IN ('queued', 'scheduled') OR (m.status = 'sending' AND NOT EXISTS (SELECT 1 FROM send_ledger l WHERE l.message_id = m.id)))`.execute(db);
+        if (left.rows[0]!.n === 0) return { count, credits };
+        if (round >= 200) throw new Error('could not stop the campaign’s messages: rows stayed locked');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
 
     /** Messages of the campaign not yet handed to a carrier, and when the next one is due. */

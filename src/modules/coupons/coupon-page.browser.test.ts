@@ -38,25 +38,27 @@ afterAll(async () => {
 async function analyse(png: Buffer) {
   const page = await browser.newPage();
   try {
-    return await page.evaluate(async (b64) => {
+    // Runs in the page (plain JavaScript: the DOM types are not part of this project).
+    const script = `(async (b64) => {
       const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
+      img.src = 'data:image/png;base64,' + b64;
       await img.decode();
       const canvas = document.createElement('canvas');
       canvas.width = img.width;
       canvas.height = img.height;
-      const g = canvas.getContext('2d')!;
+      const g = canvas.getContext('2d');
       g.drawImage(img, 0, 0);
-      const { data } = g.getImageData(0, 0, img.width, img.height);
+      const data = g.getImageData(0, 0, img.width, img.height).data;
       const bg = [data[0], data[1], data[2]];
       let differing = 0;
-      const colors = new Set<number>();
+      const colors = new Set();
       for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs(data[i]! - bg[0]!) + Math.abs(data[i + 1]! - bg[1]!) + Math.abs(data[i + 2]! - bg[2]!) > 30) differing++;
-        colors.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+        if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 30) differing++;
+        colors.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
       }
       return { width: img.width, height: img.height, differing: differing / (data.length / 4), colors: colors.size };
-    }, png.toString('base64'));
+    })(${JSON.stringify(png.toString('base64'))})`;
+    return (await page.evaluate(script)) as { width: number; height: number; differing: number; colors: number };
   } finally {
     await page.close();
   }

@@ -17,6 +17,10 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
 import { dashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerBrowserContext } from './dashboard/web.js';
+import { campaignTemplatesRoutes } from './modules/campaigns/campaign-templates.js';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { couponsRoutes } from './modules/coupons/coupons.routes.js';
+import { publicPagesRoutes } from './modules/coupons/public-pages.routes.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
@@ -86,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHealthRoutes(app, database.db);
   registerMetrics(app, database.db, { token: config.metricsToken });
   await registerOpenApi(app);
+  await app.register(publicPagesRoutes);
 
   await app.register(
     async (v1) => {
@@ -100,6 +105,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(groupsRoutes);
       await v1.register(contactsRoutes);
       await v1.register(importsRoutes);
+      await v1.register(campaignTemplatesRoutes);
+      await v1.register(campaignsRoutes);
+      await v1.register(couponsRoutes);
       await v1.register(messagesRoutes);
       await v1.register(scheduledMessagesRoutes);
     },

@@ -32,6 +32,8 @@ export interface Config {
   secretsKey: Buffer | undefined;
   webhooks: WebhooksConfig;
   messaging: MessagingConfig;
+  /** Contacts per campaign fan-out statement (one transaction each). */
+  campaignFanOutBatchSize: number;
 }
 
 /** Webhook delivery (issue 6). */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: webhooksLease,
     },
     messaging: loadMessagingConfig(env),
+    campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
   };
 }
 

@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import { createAudienceReader } from './modules/campaigns/audience.js';
+import { createCampaignTemplatesRepo, createCampaignTemplatesService } from './modules/campaigns/campaign-templates.js';
+import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
+import { createMessageChecker } from './modules/campaigns/message-check.js';
+import { createShortLinksRepo } from './modules/campaigns/short-links.js';
+import { createCouponsRepo } from './modules/coupons/coupons.repo.js';
+import { createCouponsService } from './modules/coupons/coupons.service.js';
 import type { DB } from './db/tables.js';
 import { createSessionsService } from './dashboard/sessions.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
@@ -66,6 +73,22 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });
   return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
+  const audience = createAudienceReader(db);
+  const checkMessage = createMessageChecker({ customFieldNames: async (accountId) => new Set((await audience.customFields(accountId)).keys()) });
+  const campaignTemplates = createCampaignTemplatesService({ repo: createCampaignTemplatesRepo(db), checkMessage });
+  const coupons = createCouponsService({ repo: createCouponsRepo(db), links: createShortLinksRepo(db), audience });
+  const campaigns = createCampaignsService({
+    db,
+    templates: campaignTemplates,
+    audience,
+    checkMessage,
+    couponExists: async (accountId, couponId) => Boolean(await coupons.find(accountId, couponId)),
+    fanOutBatchSize: config.campaignFanOutBatchSize,
+  });
+  const messages = createMessagesService({ db });
+  const scheduledMessages = createScheduledMessagesService({ db, messages });
+  const inbound = createInboundService({ db });
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
 }
 
 export type Services = ReturnType<typeof createServices>;

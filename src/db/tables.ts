@@ -16,6 +16,8 @@ import type { OAuthTables } from '../modules/oauth/oauth.tables.js';
 import type { TokenTables } from '../modules/tokens/tokens.tables.js';
 import type { JobTables } from '../jobs/jobs.tables.js';
 import type { EventTables } from '../modules/events/events.tables.js';
+import type { CampaignTables } from '../modules/campaigns/campaigns.tables.js';
+import type { CouponTables } from '../modules/coupons/coupons.tables.js';
 import type { MessageTables } from '../modules/messages/messages.tables.js';
 
 /**
@@ -39,3 +41,9 @@ export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTabl
     OAuthTables,
     DashboardTables,
     WebhookTables {}
+    ImportTables,
+    JobTables,
+    EventTables,
+    CampaignTables,
+    CouponTables,
+    MessageTables {}

@@ -5,6 +5,7 @@ import type { DB } from '../db/tables.js';
 import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
 import { createWebhooksJobHandlers } from '../modules/webhooks/webhooks.jobs.js';
 import type { JobHandler } from './job-runner.js';
+import { campaignJobHandlers } from '../modules/campaigns/campaigns.jobs.js';
 import { createJobsRepo } from './jobs.repo.js';
 
 /**
@@ -17,5 +18,6 @@ export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<s
   return {
     ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
     ...(db ? createWebhooksJobHandlers(services, createJobsRepo(db)) : {}),
+    ...campaignJobHandlers(services.campaigns),
   };
 }

@@ -6,6 +6,9 @@ import * as m0004 from './0004_jobs_and_events.js';
 import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0005 from './0005_messaging.js';
 import * as m0006 from './0006_webhooks.js';
+import * as m0004 from './0004_jobs_and_events.js';
+import * as m0005 from './0005_messaging.js';
+import * as m0007 from './0007_campaigns_coupons.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -19,4 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0003_oauth_dashboard': m0003,
   '0005_messaging': m0005,
   '0006_webhooks': m0006,
+  '0004_jobs_and_events': m0004,
+  '0005_messaging': m0005,
+  '0007_campaigns_coupons': m0007,
 };

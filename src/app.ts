@@ -30,7 +30,6 @@ import { groupsRoutes } from './modules/groups/groups.routes.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
 import { optInsRoutes } from './modules/optins/optins.routes.js';
 import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
-import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 import { messagesRoutes } from './modules/messages/messages.routes.js';
 import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
 import { simulatorRoutes } from './transports/simulator/simulator.routes.js';

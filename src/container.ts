@@ -1,34 +1,34 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import { createSessionsService } from './dashboard/sessions.js';
+import type { DB } from './db/tables.js';
+import { createSecretBox, type SecretBox } from './lib/secret-box.js';
+import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createAudienceReader } from './modules/campaigns/audience.js';
 import { createCampaignTemplatesRepo, createCampaignTemplatesService } from './modules/campaigns/campaign-templates.js';
 import { createCampaignsService } from './modules/campaigns/campaigns.service.js';
 import { createMessageChecker } from './modules/campaigns/message-check.js';
 import { createShortLinksRepo } from './modules/campaigns/short-links.js';
-import { createCouponsRepo } from './modules/coupons/coupons.repo.js';
-import { createCouponsService } from './modules/coupons/coupons.service.js';
-import type { DB } from './db/tables.js';
-import { createSessionsService } from './dashboard/sessions.js';
-import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createCarriersRepo } from './modules/carriers/carriers.repo.js';
 import { createCarriersService } from './modules/carriers/carriers.service.js';
 import { createContactsService } from './modules/contacts/contacts.service.js';
+import { createCouponsRepo } from './modules/coupons/coupons.repo.js';
+import { createCouponsService } from './modules/coupons/coupons.service.js';
 import { createFieldsRepo } from './modules/fields/fields.repo.js';
 import { createFieldsService } from './modules/fields/fields.service.js';
 import { createGroupsRepo } from './modules/groups/groups.repo.js';
 import { createGroupsService } from './modules/groups/groups.service.js';
 import { createImportsService } from './modules/imports/imports.service.js';
+import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
+import { createOAuthService } from './modules/oauth/oauth.service.js';
 import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
 import { createPhoneNumbersService } from './modules/phone-numbers/phone-numbers.service.js';
-import { createOAuthService } from './modules/oauth/oauth.service.js';
-import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
-import { createMessagesService } from './modules/messages/messages.service.js';
-import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
-import { createSecretBox, type SecretBox } from './lib/secret-box.js';
 import { createWebhooksRepo } from './modules/webhooks/webhooks.repo.js';
 import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 
@@ -62,17 +62,11 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
-  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
-  const imports = createImportsService({ db, fields, groups, phoneNumbers });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, imports };
-  const oauth = createOAuthService({ db, tokens });
-  const sessions = createSessionsService({ db });
-  return { tokens, accounts, carriers, oauth, sessions };
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
+  const imports = createImportsService({ db, fields, groups, phoneNumbers });
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });
-  return { tokens, accounts, carriers, oauth, sessions, webhooks, secretBox, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound };
   const audience = createAudienceReader(db);
   const checkMessage = createMessageChecker({ customFieldNames: async (accountId) => new Set((await audience.customFields(accountId)).keys()) });
   const campaignTemplates = createCampaignTemplatesService({ repo: createCampaignTemplatesRepo(db), checkMessage });
@@ -85,10 +79,27 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
     couponExists: async (accountId, couponId) => Boolean(await coupons.find(accountId, couponId)),
     fanOutBatchSize: config.campaignFanOutBatchSize,
   });
-  const messages = createMessagesService({ db });
-  const scheduledMessages = createScheduledMessagesService({ db, messages });
-  const inbound = createInboundService({ db });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
+  return {
+    tokens,
+    accounts,
+    carriers,
+    oauth,
+    sessions,
+    webhooks,
+    secretBox,
+    optIns,
+    phoneNumbers,
+    fields,
+    groups,
+    contacts,
+    imports,
+    messages,
+    scheduledMessages,
+    inbound,
+    campaignTemplates,
+    coupons,
+    campaigns,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

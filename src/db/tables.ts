@@ -12,10 +12,6 @@ import type { FieldTables } from '../modules/fields/fields.tables.js';
 import type { GroupTables } from '../modules/groups/groups.tables.js';
 import type { ImportTables } from '../modules/imports/imports.tables.js';
 import type { OptInTables } from '../modules/optins/optins.tables.js';
-import type { OAuthTables } from '../modules/oauth/oauth.tables.js';
-import type { TokenTables } from '../modules/tokens/tokens.tables.js';
-import type { JobTables } from '../jobs/jobs.tables.js';
-import type { EventTables } from '../modules/events/events.tables.js';
 import type { CampaignTables } from '../modules/campaigns/campaigns.tables.js';
 import type { CouponTables } from '../modules/coupons/coupons.tables.js';
 import type { MessageTables } from '../modules/messages/messages.tables.js';
@@ -25,25 +21,20 @@ import type { MessageTables } from '../modules/messages/messages.tables.js';
  * and they are combined here.
  */
 export interface DB
-  extends AccountTables,
-    TokenTables,
+  extends DashboardTables,
+    AccountTables,
+    AuthFailureTables,
     CarrierTables,
+    OAuthTables,
+    TokenTables,
     JobTables,
     EventTables,
-    OptInTables,
-    GroupTables,
+    WebhookTables,
     ContactTables,
     FieldTables,
-    ImportTables {}
-export interface DB extends AccountTables, TokenTables, CarrierTables, OAuthTables, DashboardTables, AuthFailureTables {}
+    GroupTables,
     ImportTables,
-    MessageTables,
-    OAuthTables,
-    DashboardTables,
-    WebhookTables {}
-    ImportTables,
-    JobTables,
-    EventTables,
+    OptInTables,
     CampaignTables,
     CouponTables,
     MessageTables {}

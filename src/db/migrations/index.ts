@@ -3,11 +3,8 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_audience.js';
 import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0004 from './0004_jobs_and_events.js';
-import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0005 from './0005_messaging.js';
 import * as m0006 from './0006_webhooks.js';
-import * as m0004 from './0004_jobs_and_events.js';
-import * as m0005 from './0005_messaging.js';
 import * as m0007 from './0007_campaigns_coupons.js';
 
 /**
@@ -19,10 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0002_audience': m0002,
   '0003_oauth_dashboard': m0003,
   '0004_jobs_and_events': m0004,
-  '0003_oauth_dashboard': m0003,
   '0005_messaging': m0005,
   '0006_webhooks': m0006,
-  '0004_jobs_and_events': m0004,
-  '0005_messaging': m0005,
   '0007_campaigns_coupons': m0007,
 };

@@ -115,11 +115,25 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
     evict(tokenIds: readonly string[]): void {
       for (const id of tokenIds) evictToken(id);
     },
-    revoke: (accountId: string, id: string) => tokensRepo.revoke(accountId, id, now()),
+
     findByValue: (presented: string) => tokensRepo.findByHash(hashToken(presented)),
-    revokeById: (id: string) => tokensRepo.revokeById(id, now()),
-    revokeByAuthorizationCode: (codeId: string) => tokensRepo.revokeByAuthorizationCode(codeId, now()),
-    revokeByClient: (clientId: string, accountId?: string) => tokensRepo.revokeByClient(clientId, now(), accountId),
+    // Bulk revocations are rare (a replayed code, a deleted application): they drop this
+    // process's whole cache rather than work out which entries they touched.
+    async revokeById(id: string) {
+      const result = await tokensRepo.revokeById(id, now());
+      evictToken(id);
+      return result;
+    },
+    async revokeByAuthorizationCode(codeId: string) {
+      const result = await tokensRepo.revokeByAuthorizationCode(codeId, now());
+      cache.clear();
+      return result;
+    },
+    async revokeByClient(clientId: string, accountId?: string) {
+      const result = await tokensRepo.revokeByClient(clientId, now(), accountId);
+      cache.clear();
+      return result;
+    },
     listConnectedClients: (accountId: string) => tokensRepo.listConnectedClients(accountId),
   };
 }

@@ -178,6 +178,7 @@ export function createOAuthService(deps: { db: Kysely<DB>; tokens: TokensService
         await createOAuthRepo(trx).softDeleteClient(client.id, now());
         await createTokensRepo(trx).revokeByClient(client.id, now());
       });
+      tokens.forgetCached();
     },
 
     findClient: (clientId: string) => repo.findClientByClientId(clientId),
@@ -333,7 +334,11 @@ export function createOAuthService(deps: { db: Kysely<DB>; tokens: TokensService
         });
         return { ok: true, token: issued.token, scopes: issued.scopes };
       });
-      if (!outcome.ok) throw outcome.error;
+      if (!outcome.ok) {
+        // A replayed code revoked tokens inside the transaction: drop them from this process's cache.
+        tokens.forgetCached();
+        throw outcome.error;
+      }
       return { access_token: outcome.token, token_type: 'Bearer' as const, expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, scope: outcome.scopes.join(' ') };
     },
 

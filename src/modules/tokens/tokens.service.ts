@@ -116,6 +116,11 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
       for (const id of tokenIds) evictToken(id);
     },
 
+    /** Forgets every cached token: after revocations made in another service's transaction. */
+    forgetCached(): void {
+      cache.clear();
+    },
+
     findByValue: (presented: string) => tokensRepo.findByHash(hashToken(presented)),
     // Bulk revocations are rare (a replayed code, a deleted application): they drop this
     // process's whole cache rather than work out which entries they touched.

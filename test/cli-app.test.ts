@@ -28,7 +28,7 @@ async function cli(...args: string[]) {
 }
 
 describe('shortcode-admin app create', () => {
-  it('registers an application with repeated --redirect-uri and prints its client_id and secret as JSON', async () => {
+  it('registers an application with repeated --redirect-uri and prints its client_id and secret as JSON', { timeout: 180_000 }, async () => {
     const account = await cli('account', 'create', '--name', 'CLI', '--email', 'cli@example.test', '--password', 'a good password');
     expect(account.code).toBe(0);
     const accountId = JSON.parse(account.stdout).id as string;
@@ -62,7 +62,7 @@ describe('shortcode-admin app create', () => {
     }
   });
 
-  it('refuses a missing --redirect-uri, an http URL off localhost and an unknown account', async () => {
+  it('refuses a missing --redirect-uri, an http URL off localhost and an unknown account', { timeout: 180_000 }, async () => {
     const account = await cli('account', 'create', '--name', 'CLI2', '--email', 'cli2@example.test', '--password', 'a good password');
     const accountId = JSON.parse(account.stdout).id as string;
     const missing = await cli('app', 'create', '--account', accountId, '--name', 'X');

@@ -345,6 +345,9 @@ export function createImportsService(deps: {
       const groupIds = [...new Set(options.groupIds)];
       if (groupIds.length > 0) await deps.groups.requireOwned(accountId, groupIds, 'group_id');
       const defs = await deps.fields.byName(accountId);
+      // An upload cut off by a crash or restart stays "receiving"; its rows are useless, so the
+      // account's next upload removes any that has not progressed for an hour.
+      await repo.removeStale(accountId, new Date(now().getTime() - 3_600_000));
       const imp = await repo.insert({ id: newId(), accountId, format: options.format, validateOnly: options.validateOnly, updateExisting: options.updateExisting, groupIds });
       let total = 0;
       try {
@@ -362,6 +365,7 @@ export function createImportsService(deps: {
           if (batch.length >= STAGE_BATCH) {
             await repo.stageRows(imp.id, batch);
             batch = [];
+            if (total % (STAGE_BATCH * 50) === 0) await repo.update(imp.id, { updated_at: now() });
           }
         }
         await repo.stageRows(imp.id, batch);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountWithToken, createTestApp, type TestContext } from '../../../test/helpers.js';
 import { createJobHandlers } from '../../jobs/job-handlers.js';
 import { createJobRunner } from '../../jobs/job-runner.js';
+import { newId } from '../../lib/ids.js';
 import { MAX_IMPORT_ROWS } from './imports.parse.js';
 import { createImportsService } from './imports.service.js';
 
@@ -214,6 +215,25 @@ describe('POST /v1/contacts/import (errors)', () => {
     const ok = createImportsService({ db: ctx.database.db, fields, groups, phoneNumbers, maxRows: 4 });
     const body2 = Readable.from([Buffer.from('phone_number\n2015550540\n2015550541\n2015550542\n2015550543\n')]);
     expect((await ok.receive(account.id, body2, { format: 'csv', validateOnly: false, updateExisting: false, groupIds: [] })).total_rows).toBe(4);
+  });
+});
+
+describe('interrupted uploads', () => {
+  it("removes the account's uploads left receiving for over an hour when it uploads again", async () => {
+    const { account, auth: fresh } = await createAccountWithToken(ctx.app);
+    const stale = newId();
+    await ctx.database.db
+      .insertInto('contact_imports')
+      .values({ id: stale, account_id: account.id, status: 'receiving', format: 'csv', error: null, lease_until: null, started_at: null, completed_at: null, created_at: new Date(Date.now() - 7_200_000), updated_at: new Date(Date.now() - 7_200_000) })
+      .execute();
+    const recent = newId();
+    await ctx.database.db
+      .insertInto('contact_imports')
+      .values({ id: recent, account_id: account.id, status: 'receiving', format: 'csv', error: null, lease_until: null, started_at: null, completed_at: null })
+      .execute();
+    expect((await upload('phone_number\n2015550700\n', '', 'text/csv', fresh)).statusCode).toBe(202);
+    expect((await get(`/v1/contacts/imports/${stale}`, fresh)).statusCode).toBe(404);
+    expect((await get(`/v1/contacts/imports/${recent}`, fresh)).json().data.status).toBe('receiving');
   });
 });
 

@@ -50,7 +50,7 @@ export async function runAudienceBench(opts: { databaseUrl?: string | undefined;
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     async function measure(url: string) {
-      for (let i = 0; i < 20; i++) await app.inject({ method: 'GET', url, headers });
+      for (let i = 0; i < 100; i++) await app.inject({ method: 'GET', url, headers });
       const times: number[] = [];
       let last: { statusCode: number; body: string } | undefined;
       for (let i = 0; i < samples; i++) {

@@ -98,11 +98,9 @@ export function createContactsRepo(db: Kysely<DB>) {
     return null;
   }
 
-  async function fastPage(accountId: string, query: ListQuery): Promise<ContactRow[] | null> {
+  async function fastPage(accountId: string, query: ListQuery, total: number): Promise<ContactRow[] | null> {
     const [sort] = query.sort;
     if (query.sort.length !== 1 || sort?.field !== 'created_at') return null;
-    const totalRow = await db.selectFrom('contact_counts').select('contacts').where('account_id', '=', accountId).executeTakeFirst();
-    const total = Number(totalRow?.contacts ?? 0);
     if (query.offset >= total) return [];
     const position = sort.desc ? total - 1 - query.offset : query.offset;
     const seq = await seqAtPosition(accountId, position);
@@ -123,9 +121,10 @@ export function createContactsRepo(db: Kysely<DB>) {
      * through seq (any depth costs the same); otherwise the ids are chosen first from the narrow
      * indexes (a deep OFFSET then skips index entries, not rows) and only the page is read in full.
      */
-    async page(accountId: string, filters: ContactFilters, query: ListQuery): Promise<ContactRow[]> {
+    /** `total` is the list's total (from `total()`), which the creation-order jump needs. */
+    async page(accountId: string, filters: ContactFilters, query: ListQuery, total: number): Promise<ContactRow[]> {
       if (isUnfiltered(filters)) {
-        const rows = await fastPage(accountId, query);
+        const rows = await fastPage(accountId, query, total);
         if (rows) return rows;
       }
       const result = await sql<ContactRow>`

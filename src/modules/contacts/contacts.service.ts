@@ -216,7 +216,8 @@ export function createContactsService(deps: {
     },
 
     async list(accountId: string, query: ListQuery, filters: ContactFilters) {
-      const [rows, total] = [await repo.page(accountId, filters, query), await repo.total(accountId, filters)];
+      const total = await repo.total(accountId, filters);
+      const rows = total === 0 ? [] : await repo.page(accountId, filters, query, total);
       return { data: await present(accountId, rows, query.include), total };
     },
 

@@ -69,6 +69,10 @@ export function createImportsRepo(db: Kysely<DB>) {
       await db.updateTable('contact_imports').set({ columns }).where('id', '=', id).execute();
     },
 
+    async removeStale(accountId: string, before: Date): Promise<void> {
+      await db.deleteFrom('contact_imports').where('account_id', '=', accountId).where('status', '=', 'receiving').where('updated_at', '<', before).execute();
+    },
+
     async remove(id: string): Promise<void> {
       await db.deleteFrom('contact_imports').where('id', '=', id).execute();
     },

@@ -74,8 +74,17 @@ const describeErrors = (errors: FieldErrors) =>
     .join('; ')
     .slice(0, 1000);
 
-export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsService; groups: GroupsService; phoneNumbers: PhoneNumbersService; now?: () => Date }) {
+export function createImportsService(deps: {
+  db: Kysely<DB>;
+  fields: FieldsService;
+  groups: GroupsService;
+  phoneNumbers: PhoneNumbersService;
+  now?: () => Date;
+  /** Rows one import may have (MAX_IMPORT_ROWS; lower in tests). */
+  maxRows?: number;
+}) {
   const now = deps.now ?? (() => new Date());
+  const maxRows = deps.maxRows ?? MAX_IMPORT_ROWS;
   const repo = createImportsRepo(deps.db);
 
   /** Maps a CSV header row to canonical column names; unknown columns refuse the file. */
@@ -336,6 +345,9 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
       const groupIds = [...new Set(options.groupIds)];
       if (groupIds.length > 0) await deps.groups.requireOwned(accountId, groupIds, 'group_id');
       const defs = await deps.fields.byName(accountId);
+      // An upload cut off by a crash or restart stays "receiving"; its rows are useless, so the
+      // account's next upload removes any that has not progressed for an hour.
+      await repo.removeStale(accountId, new Date(now().getTime() - 3_600_000));
       const imp = await repo.insert({ id: newId(), accountId, format: options.format, validateOnly: options.validateOnly, updateExisting: options.updateExisting, groupIds });
       let total = 0;
       try {
@@ -348,11 +360,12 @@ export function createImportsService(deps: { db: Kysely<DB>; fields: FieldsServi
             continue;
           }
           total += 1;
-          if (total > MAX_IMPORT_ROWS) throw new ImportFileError('The file has too many rows.', 'file', `An import may have at most ${MAX_IMPORT_ROWS} rows.`, 422);
+          if (total > maxRows) throw new ImportFileError('The file has too many rows.', 'file', `An import may have at most ${maxRows} rows.`, 422);
           batch.push({ row: total, data: typeof record.value === 'string' ? record.value : JSON.stringify(record.value) });
           if (batch.length >= STAGE_BATCH) {
             await repo.stageRows(imp.id, batch);
             batch = [];
+            if (total % (STAGE_BATCH * 50) === 0) await repo.update(imp.id, { updated_at: now() });
           }
         }
         await repo.stageRows(imp.id, batch);

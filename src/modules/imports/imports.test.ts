@@ -1,8 +1,11 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountWithToken, createTestApp, type TestContext } from '../../../test/helpers.js';
 import { createJobHandlers } from '../../jobs/job-handlers.js';
 import { createJobRunner } from '../../jobs/job-runner.js';
+import { newId } from '../../lib/ids.js';
 import { MAX_IMPORT_ROWS } from './imports.parse.js';
+import { createImportsService } from './imports.service.js';
 
 let ctx: TestContext;
 let auth: { authorization: string };
@@ -197,8 +200,40 @@ describe('POST /v1/contacts/import (errors)', () => {
     expect(nd.statusCode).toBe(400);
   });
 
-  it('documents the row limit', () => {
+  it('refuses a file with more rows than the limit (1,000,000; 3 here), staging nothing', async () => {
     expect(MAX_IMPORT_ROWS).toBe(1_000_000);
+    const { account } = await createAccountWithToken(ctx.app);
+    const { fields, groups, phoneNumbers } = ctx.app.services;
+    const small = createImportsService({ db: ctx.database.db, fields, groups, phoneNumbers, maxRows: 3 });
+    const body = Readable.from([Buffer.from('phone_number\n2015550540\n2015550541\n2015550542\n2015550543\n')]);
+    await expect(small.receive(account.id, body, { format: 'csv', validateOnly: false, updateExisting: false, groupIds: [] })).rejects.toMatchObject({
+      status: 422,
+      errors: { file: ['An import may have at most 3 rows.'] },
+    });
+    const left = await ctx.database.db.selectFrom('contact_imports').select('id').where('account_id', '=', account.id).execute();
+    expect(left).toEqual([]);
+    const ok = createImportsService({ db: ctx.database.db, fields, groups, phoneNumbers, maxRows: 4 });
+    const body2 = Readable.from([Buffer.from('phone_number\n2015550540\n2015550541\n2015550542\n2015550543\n')]);
+    expect((await ok.receive(account.id, body2, { format: 'csv', validateOnly: false, updateExisting: false, groupIds: [] })).total_rows).toBe(4);
+  });
+});
+
+describe('interrupted uploads', () => {
+  it("removes the account's uploads left receiving for over an hour when it uploads again", async () => {
+    const { account, auth: fresh } = await createAccountWithToken(ctx.app);
+    const stale = newId();
+    await ctx.database.db
+      .insertInto('contact_imports')
+      .values({ id: stale, account_id: account.id, status: 'receiving', format: 'csv', error: null, lease_until: null, started_at: null, completed_at: null, created_at: new Date(Date.now() - 7_200_000), updated_at: new Date(Date.now() - 7_200_000) })
+      .execute();
+    const recent = newId();
+    await ctx.database.db
+      .insertInto('contact_imports')
+      .values({ id: recent, account_id: account.id, status: 'receiving', format: 'csv', error: null, lease_until: null, started_at: null, completed_at: null })
+      .execute();
+    expect((await upload('phone_number\n2015550700\n', '', 'text/csv', fresh)).statusCode).toBe(202);
+    expect((await get(`/v1/contacts/imports/${stale}`, fresh)).statusCode).toBe(404);
+    expect((await get(`/v1/contacts/imports/${recent}`, fresh)).json().data.status).toBe('receiving');
   });
 });
 

@@ -214,7 +214,7 @@ export function createDispatcher(options: DispatcherOptions) {
     if (raw.length === 0) return;
     const ok = raw.map((r) => ({ ...r, carrierMessageId: carrierKey(transport, r.carrierMessageId), carrierMessageIds: r.carrierMessageIds.map((id) => carrierKey(transport, id)) }));
     await sql`
-      UPDATE messages m SET status = 'sent', carrier_message_id = s.cid, sent_at = now(), lease_until = NULL, claimed_by = NULL, updated_at = now()
+      UPDATE messages m SET status = 'sent', carrier_message_id = s.cid, sent_at = clock_timestamp(), lease_until = NULL, claimed_by = NULL, updated_at = now()
       FROM unnest(${sql.val(ok.map((r) => r.messageId))}::uuid[], ${sql.val(ok.map((r) => r.carrierMessageId))}::text[]) AS s(id, cid)
       WHERE m.id = s.id`.execute(trx);
     const parts = ok.flatMap((r) => r.carrierMessageIds.slice(1).map((cid, i) => ({ message_id: r.messageId, part: i + 2, carrier_message_id: cid })));

@@ -139,7 +139,7 @@ afterAll(async () => {
 });
 
 describe(`exactly once across SIGKILL (${N} messages, PostgreSQL)`, () => {
-  it('one worker killed mid-run and restarted: every message reaches the transport exactly once, credits match', async () => {
+  it('one worker killed mid-run and restarted: every message reaches the transport exactly once, credits match', { timeout: 240_000 }, async () => {
     const { accountId, creditsBefore } = await accept();
     const env = { DATABASE_URL: withDatabase(SERVER_URL, dbName), DISPATCH_LEASE_MS: '1500' };
     const first = await startWorker(env);
@@ -154,7 +154,7 @@ describe(`exactly once across SIGKILL (${N} messages, PostgreSQL)`, () => {
     await assertExactlyOnce(accountId, creditsBefore);
   });
 
-  it('two worker processes at once, one killed mid-run: exactly once, credits match', async () => {
+  it('two worker processes at once, one killed mid-run: exactly once, credits match', { timeout: 240_000 }, async () => {
     const { accountId, creditsBefore } = await accept();
     const env = { DATABASE_URL: withDatabase(SERVER_URL, dbName), DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '200' };
     const [a] = await Promise.all([startWorker(env), startWorker(env)]);

@@ -10,6 +10,18 @@ import { SimulatorTransport } from '../src/transports/simulator/simulator-transp
 
 const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR, poolSize: 6 });
 const transport = new SimulatorTransport({ db: database.db, reportDelayMs: 0, applyReports: applyDeliveryReports, pollIntervalMs: 20 });
+// PRINT_PROGRESS=1: print "handed N" as batches are handed over (N counts this process's, so far;
+// a batch whose transaction then fails is counted too, which only makes the test kill earlier).
+if (process.env.PRINT_PROGRESS === '1') {
+  let handed = 0;
+  const handOver = transport.handOver.bind(transport);
+  transport.handOver = async (trx, batch) => {
+    const results = await handOver(trx, batch);
+    handed += batch.length;
+    process.stdout.write(`handed ${handed}\n`);
+    return results;
+  };
+}
 const dispatcher = createDispatcher({
   db: database.db,
   transport,

@@ -168,9 +168,8 @@ export interface EventInput {
 export async function recordEvents(db: Kysely<DB>, events: readonly EventInput[]): Promise<void> {
   for (let i = 0; i < events.length; i += 1000) {
     const chunk = events.slice(i, i + 1000);
-    await db
-      .insertInto('events')
-      .values(chunk.map((e) => ({ id: newId(), account_id: e.accountId, type: e.type, payload: JSON.stringify(e.payload), dispatched_at: null })))
-      .execute();
+    await sql`INSERT INTO events (id, account_id, type, payload)
+      SELECT id, account_id, type, payload::jsonb FROM unnest(${sql.val(chunk.map(() => newId()))}::uuid[], ${sql.val(chunk.map((e) => e.accountId))}::uuid[],
+        ${sql.val(chunk.map((e) => e.type))}::text[], ${sql.val(chunk.map((e) => JSON.stringify(e.payload)))}::text[]) AS e(id, account_id, type, payload)`.execute(db);
   }
 }

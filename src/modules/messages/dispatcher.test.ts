@@ -260,3 +260,18 @@ describe('consent at dispatch time', () => {
     expect(await h.credits(accountId)).toBe(before);
   });
 });
+
+describe('housekeeping job', () => {
+  it('messages.cleanup drops idempotency keys after 24 hours and reschedules itself', async () => {
+    const { createJobHandlers } = await import('../../jobs/job-handlers.js');
+    const key = `old-${Date.now()}`;
+    await h.inject('POST', '/v1/message', { ...auth, 'idempotency-key': key }, { phone_number: h.phone(), message: 'old' });
+    await sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = ${key}`.execute(db());
+    const handlers = createJobHandlers(ctx.app.services, db());
+    await handlers['messages.cleanup']!({}, { job: {} as never, signal: new AbortController().signal });
+    expect(await db().selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).toEqual([]);
+    const next = await db().selectFrom('jobs').select(['kind', 'run_at']).where('kind', '=', 'messages.cleanup').execute();
+    expect(next).toHaveLength(1);
+    expect(next[0]!.run_at.getTime()).toBeGreaterThan(Date.now() + 3000_000);
+  });
+});

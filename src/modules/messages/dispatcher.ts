@@ -162,15 +162,15 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   /** Messages whose contact may no longer be texted (a STOP or a bounce since they were accepted). */
-  async function refusals(batch: Claimed[]): Promise<Map<string, Refusal>> {
+  async function refusals(batch: Claimed[], q: Kysely<DB> = db): Promise<Map<string, Refusal>> {
     const out = new Map<string, Refusal>();
     const check = batch.filter((m) => !m.bypass_consent);
-    if (check.length === 0 || !(await hasContacts(db))) return out;
+    if (check.length === 0 || !(await hasContacts(q))) return out;
     const rows = await sql<{ account_id: string; phone_number: string; status: 'pending' | 'subscribed' | 'unsubscribed'; carrier_status: 'active' | 'suspended' | 'deactivated'; bounces: number }>`
       SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces FROM contacts c
       JOIN unnest(${sql.val(check.map((m) => m.account_id))}::uuid[], ${sql.val(check.map((m) => m.phone_number))}::text[]) AS k(account_id, phone_number)
         ON c.account_id = k.account_id AND c.phone_number = k.phone_number
-      WHERE c.status <> 'subscribed' OR c.carrier_status = 'deactivated' OR c.bounces >= 3`.execute(db);
+      WHERE c.status <> 'subscribed' OR c.carrier_status = 'deactivated' OR c.bounces >= 3`.execute(q);
     const refused = new Map(rows.rows.map((r) => [`${r.account_id}|${r.phone_number}`, refusalFor(r)]));
     for (const m of check) {
       const refusal = refused.get(`${m.account_id}|${m.phone_number}`);
@@ -210,11 +210,12 @@ export function createDispatcher(options: DispatcherOptions) {
       WHERE m.id = r.id AND m.status = 'sending'`.execute(db);
   }
 
-  async function markSent(trx: Kysely<DB>, raw: Array<Extract<SubmitResult, { ok: true }>>): Promise<void> {
+  async function markSent(trx: Kysely<DB>, raw: Array<Extract<SubmitResult, { ok: true }>>, countAttempt = false): Promise<void> {
     if (raw.length === 0) return;
     const ok = raw.map((r) => ({ ...r, carrierMessageId: carrierKey(transport, r.carrierMessageId), carrierMessageIds: r.carrierMessageIds.map((id) => carrierKey(transport, id)) }));
     await sql`
-      UPDATE messages m SET status = 'sent', carrier_message_id = s.cid, sent_at = now(), lease_until = NULL, claimed_by = NULL, updated_at = now()
+      UPDATE messages m SET status = 'sent', carrier_message_id = s.cid, sent_at = clock_timestamp(), lease_until = NULL, claimed_by = NULL, updated_at = now(),
+             attempts = m.attempts + ${countAttempt ? 1 : 0}
       FROM unnest(${sql.val(ok.map((r) => r.messageId))}::uuid[], ${sql.val(ok.map((r) => r.carrierMessageId))}::text[]) AS s(id, cid)
       WHERE m.id = s.id`.execute(trx);
     const parts = ok.flatMap((r) => r.carrierMessageIds.slice(1).map((cid, i) => ({ message_id: r.messageId, part: i + 2, carrier_message_id: cid })));
@@ -252,10 +253,70 @@ export function createDispatcher(options: DispatcherOptions) {
     await release(retry);
   }
 
-  async function dispatchOnce(limit = batchSize): Promise<number> {
-    const claimed = await claim(limit);
-    if (claimed.length === 0) return 0;
-    const refused = await refusals(claimed);
+  /**
+   * In-database transports (the simulator): claim, consent check, hand-over, ledger and new
+   * status in ONE transaction. The rows stay locked (SKIP LOCKED keeps other workers off them)
+   * until it commits; a crash rolls all of it back, so no lease is needed and each row is
+   * written once instead of twice.
+   */
+  async function dispatchInOneTransaction(limit: number): Promise<number> {
+    const t = transport as TransactionalTransport;
+    return db.transaction().execute(async (trx) => {
+      const claimed = (
+        await sql<Claimed>`
+          SELECT id, account_id, "from", phone_number, message, credits, attempts + 1 AS attempts, bypass_consent FROM messages
+          WHERE status IN ('queued', 'scheduled') AND next_attempt_at <= now()
+          ORDER BY next_attempt_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED`.execute(trx)
+      ).rows;
+      if (claimed.length === 0) return 0;
+      const refused = await refusals(claimed, trx);
+      const { ready, later } = pace(claimed, refused);
+      if (refused.size > 0) {
+        await fail(trx, claimed.filter((m) => refused.has(m.id)).map((m) => ({ m, code: null, description: REFUSAL_TEXT[refused.get(m.id)!].description })));
+      }
+      if (later.length > 0) {
+        await sql`UPDATE messages m SET next_attempt_at = r.at, updated_at = now()
+          FROM unnest(${sql.val(later.map((i) => i.m.id))}::uuid[], ${sql.val(later.map((i) => new Date(i.at).toISOString()))}::timestamptz[]) AS r(id, at)
+          WHERE m.id = r.id`.execute(trx);
+      }
+      if (ready.length === 0) return claimed.length;
+      const owned = await ledger(trx, ready, 'accepted');
+      const toSend = ready.filter((m) => owned.has(m.id));
+      const results = normalizeResults(
+        toSend.map((m) => ({ messageId: m.id })),
+        await t.handOver(trx, toSend.map((m) => ({ messageId: m.id, accountId: m.account_id, from: m.from, to: m.phone_number, text: m.message }))),
+      );
+      await markSent(trx, results.filter((r): r is Extract<SubmitResult, { ok: true }> => r.ok), true);
+      const byId = new Map(toSend.map((m) => [m.id, m]));
+      const retry: Array<{ m: Claimed; at: number; error: string }> = [];
+      const failed: Array<{ m: Claimed; code: number | null; description: string }> = [];
+      for (const r of results) {
+        if (r.ok) continue;
+        const m = byId.get(r.messageId)!;
+        if (r.transient && m.attempts < maxAttempts) retry.push({ m, at: Date.now() + backoff(m.attempts), error: r.error });
+        else failed.push({ m, code: r.transient ? TEMPORARY_FAILURE : r.code, description: `${reportStatusText(r.transient ? TEMPORARY_FAILURE : r.code)} (${r.error})` });
+      }
+      if (failed.length > 0) {
+        await sql`UPDATE send_ledger SET state = 'rejected' WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);
+        await fail(trx, failed);
+      }
+      if (retry.length > 0) {
+        await sql`DELETE FROM send_ledger WHERE message_id = ANY(${sql.val(retry.map((f) => f.m.id))}::uuid[])`.execute(trx);
+        await sql`UPDATE messages m SET status = 'queued', next_attempt_at = r.at, attempts = m.attempts + 1, last_error = r.error, updated_at = now()
+          FROM unnest(${sql.val(retry.map((i) => i.m.id))}::uuid[], ${sql.val(retry.map((i) => new Date(i.at).toISOString()))}::timestamptz[], ${sql.val(retry.map((i) => i.error))}::text[]) AS r(id, at, error)
+          WHERE m.id = r.id`.execute(trx);
+      }
+      // Refused and failed messages count their attempt too.
+      const settled = [...refused.keys(), ...failed.map((f) => f.m.id)];
+      if (settled.length > 0) await sql`UPDATE messages SET attempts = attempts + 1 WHERE id = ANY(${sql.val(settled)}::uuid[])`.execute(trx);
+      return claimed.length;
+    });
+  }
+
+  /** Splits a claimed batch into what may go now (per-sender rate) and what must wait. */
+  function pace(claimed: Claimed[], refused: Map<string, Refusal>) {
     const ready: Claimed[] = [];
     const later: Array<{ m: Claimed; at: number; countAttempt: boolean }> = [];
     const bySender = new Map<string, Claimed[]>();
@@ -270,6 +331,15 @@ export function createDispatcher(options: DispatcherOptions) {
       ready.push(...list.slice(0, granted));
       for (const m of list.slice(granted)) later.push({ m, at: retryAt, countAttempt: false });
     }
+    return { ready, later };
+  }
+
+  async function dispatchOnce(limit = batchSize): Promise<number> {
+    if (transactional) return dispatchInOneTransaction(limit);
+    const claimed = await claim(limit);
+    if (claimed.length === 0) return 0;
+    const refused = await refusals(claimed);
+    const { ready, later } = pace(claimed, refused);
     if (refused.size > 0) {
       await db.transaction().execute((trx) =>
         fail(
@@ -281,33 +351,7 @@ export function createDispatcher(options: DispatcherOptions) {
     await release(later);
     if (ready.length === 0) return claimed.length;
 
-    const outbound = (list: Claimed[]) => list.map((m) => ({ messageId: m.id, accountId: m.account_id, from: m.from, to: m.phone_number, text: m.message }));
-    if (transactional) {
-      const retry = await db.transaction().execute(async (trx) => {
-        const owned = await ledger(trx, ready, 'accepted');
-        const toSend = ready.filter((m) => owned.has(m.id));
-        const results = normalizeResults(toSend.map((m) => ({ messageId: m.id })), await transport.handOver(trx, outbound(toSend)));
-        await markSent(trx, results.filter((r): r is Extract<SubmitResult, { ok: true }> => r.ok));
-        const byId = new Map(toSend.map((m) => [m.id, m]));
-        const later: Array<{ m: Claimed; at: number; countAttempt: boolean; error: string }> = [];
-        const failed: Array<{ m: Claimed; code: number | null; description: string }> = [];
-        for (const r of results) {
-          if (r.ok) continue;
-          const m = byId.get(r.messageId)!;
-          if (r.transient && m.attempts < maxAttempts) later.push({ m, at: Date.now() + backoff(m.attempts), countAttempt: true, error: r.error });
-          else failed.push({ m, code: r.transient ? TEMPORARY_FAILURE : r.code, description: `${reportStatusText(r.transient ? TEMPORARY_FAILURE : r.code)} (${r.error})` });
-        }
-        if (failed.length > 0) {
-          await sql`UPDATE send_ledger SET state = 'rejected' WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);
-          await fail(trx, failed);
-        }
-        if (later.length > 0) await sql`DELETE FROM send_ledger WHERE message_id = ANY(${sql.val(later.map((f) => f.m.id))}::uuid[])`.execute(trx);
-        return later;
-      });
-      await release(retry);
-      return claimed.length;
-    }
-
+    const outbound = (list: Claimed[]) => list.map((m) => ({ messageId: m.id, from: m.from, to: m.phone_number, text: m.message }));
     const owned = await db.transaction().execute((trx) => ledger(trx, ready, 'submitting'));
     const toSend = ready.filter((m) => owned.has(m.id));
     if (toSend.length === 0) return claimed.length;

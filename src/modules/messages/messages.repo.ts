@@ -21,14 +21,30 @@ export const HIDDEN_STATUSES = ['scheduled', 'canceled'] as const;
 /** SQL of the message log. Pass a transaction handle to write atomically with other changes. */
 export function createMessagesRepo(db: Kysely<DB>) {
   return {
+    /**
+     * Inserts outgoing or incoming messages, 1,000 per statement, as arrays (one parameter per
+     * column instead of one per value: far less work for the driver and the planner).
+     */
     async insertMany(rows: Array<Omit<MessageRow, 'credits' | 'read' | 'bypass_consent' | 'attempts' | 'next_attempt_at' | 'bounce' | 'updated_at' | 'metadata'> & Partial<MessageRow>>): Promise<MessageRow[]> {
       const out: MessageRow[] = [];
       for (let i = 0; i < rows.length; i += 1000) {
-        const chunk = rows.slice(i, i + 1000).map((r) => ({
-          ...r,
-          metadata: r.metadata === undefined || r.metadata === null ? null : JSON.stringify(r.metadata),
-        }));
-        out.push(...(await db.insertInto('messages').values(chunk as never).returningAll().execute()));
+        const chunk = rows.slice(i, i + 1000);
+        const col = <T>(f: (r: (typeof chunk)[number]) => T) => sql.val(chunk.map(f));
+        const result = await sql<MessageRow>`
+          INSERT INTO messages (id, account_id, type, "from", phone_number, message, media_url, segments, encoding, credits, status,
+                                bypass_consent, contact_id, campaign_id, metadata, next_attempt_at, created_at)
+          SELECT id, account_id, type, "from", phone_number, message, media_url, segments, encoding, credits, status,
+                 bypass_consent, contact_id, campaign_id, metadata::jsonb, next_attempt_at, created_at
+          FROM unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.account_id)}::uuid[], ${col((r) => r.type)}::text[], ${col((r) => r.from)}::text[],
+                      ${col((r) => r.phone_number)}::text[], ${col((r) => r.message)}::text[], ${col((r) => r.media_url)}::text[],
+                      ${col((r) => r.segments)}::int[], ${col((r) => r.encoding)}::text[], ${col((r) => r.credits ?? 0)}::int[], ${col((r) => r.status)}::text[],
+                      ${col((r) => r.bypass_consent ?? false)}::bool[], ${col((r) => r.contact_id)}::uuid[], ${col((r) => r.campaign_id)}::uuid[],
+                      ${col((r) => (r.metadata === undefined || r.metadata === null ? null : JSON.stringify(r.metadata)))}::text[],
+                      ${col((r) => (r.next_attempt_at ?? new Date()).toISOString())}::timestamptz[], ${col((r) => (r.created_at ?? new Date()).toISOString())}::timestamptz[])
+            AS v(id, account_id, type, "from", phone_number, message, media_url, segments, encoding, credits, status,
+                 bypass_consent, contact_id, campaign_id, metadata, next_attempt_at, created_at)
+          RETURNING *`.execute(db);
+        out.push(...result.rows);
       }
       return out;
     },

@@ -81,7 +81,15 @@ export class SimulatorTransport implements TransactionalTransport {
       report_lease_until: null,
       reported_at: null,
     }));
-    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('simulator_messages').values(rows.slice(i, i + 1000)).execute();
+    for (let i = 0; i < rows.length; i += 1000) {
+      const chunk = rows.slice(i, i + 1000);
+      const col = <T>(f: (r: (typeof chunk)[number]) => T) => sql.val(chunk.map(f));
+      await sql`INSERT INTO simulator_messages (id, account_id, direction, handset, short_code, message, message_id, report_code, report_due_at)
+        SELECT id, account_id, 'MT', handset, short_code, message, message_id, report_code, ${due.toISOString()}::timestamptz
+        FROM unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.account_id)}::uuid[], ${col((r) => r.handset)}::text[], ${col((r) => r.short_code)}::text[],
+                    ${col((r) => r.message)}::text[], ${col((r) => r.message_id)}::uuid[], ${col((r) => r.report_code)}::int[])
+          AS v(id, account_id, handset, short_code, message, message_id, report_code)`.execute(trx);
+    }
     return rows.map((r) => ({ messageId: r.message_id, ok: true, carrierMessageId: r.id, carrierMessageIds: [r.id] }));
   }
 

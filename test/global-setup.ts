@@ -23,11 +23,17 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-    // Clean up databases left by test files that crashed.
-    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'shortcode_t_%'`);
+    // Clean up databases left by this run's test files that crashed (only this run's: several
+    // worktrees may run their suites against the same server at the same time).
+    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${fileDatabasePrefix(template)}%`]);
     for (const row of left.rows as Array<{ datname: string }>) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await admin.end();
   };
+}
+
+/** Per-file databases of one run are named after its template, so a run cleans up only its own. */
+export function fileDatabasePrefix(template: string): string {
+  return `shortcode_f${template.replace(/^shortcode_tpl_/, '')}_`;
 }
 
 export function withDatabase(url: string, name: string): string {

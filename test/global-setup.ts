@@ -12,7 +12,8 @@ import { migrateToLatest } from '../src/db/migrator.js';
 export default async function setup(project: TestProject) {
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  const template = `shortcode_tpl_${randomBytes(4).toString('hex')}`;
+  // Not shortcode_t…: older suites clean up with LIKE 'shortcode_t_%', which would match it.
+  const template = `shortcode_ztpl_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
@@ -33,7 +34,7 @@ export default async function setup(project: TestProject) {
 
 /** Per-file databases of one run are named after its template, so a run cleans up only its own. */
 export function fileDatabasePrefix(template: string): string {
-  return `shortcode_f${template.replace(/^shortcode_tpl_/, '')}_`;
+  return `shortcode_f${template.replace(/^shortcode_ztpl_/, '')}_`;
 }
 
 export function withDatabase(url: string, name: string): string {

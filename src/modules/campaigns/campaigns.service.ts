@@ -389,6 +389,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           const { plan, prefixes, fieldIds, measure } = await prepare(trx, row);
           const batch = await tx.fanOutBatch({
             spec: specOf(row, row.launched_at),
+            groupIds: row.all_contacts ? [] : ((await tx.groupsOf([row.id])).get(row.id) ?? []),
             cursor: row.fanout_cursor,
             limit: batchSize,
             plan,

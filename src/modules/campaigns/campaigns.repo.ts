@@ -262,8 +262,9 @@ export function createCampaignsRepo(db: Kysely<DB>) {
         SELECT cp.id AS campaign_id,
                coalesce(m.queued, 0) AS queued, coalesce(m.sent, 0) AS sent, coalesce(m.delivered, 0) AS delivered,
                coalesce(m.failed, 0) AS failed, coalesce(m.bounced, 0) AS bounced, coalesce(m.canceled, 0) AS canceled,
-               (SELECT count(*)::int FROM messages mm JOIN contacts ct ON ct.id = mm.contact_id
-                 WHERE mm.campaign_id = cp.id AND ct.unsubscribed_at >= cp.launched_at) AS unsubscribed,
+               (SELECT count(*)::int FROM contacts ct
+                 WHERE ct.account_id = cp.account_id AND ct.unsubscribed_at >= cp.launched_at
+                   AND EXISTS (SELECT 1 FROM messages mm WHERE mm.campaign_id = cp.id AND mm.contact_id = ct.id)) AS unsubscribed,
                (SELECT count(*)::int FROM link_clicks k WHERE k.campaign_id = cp.id) AS clicks,
                (SELECT count(DISTINCT k.contact_id)::int FROM link_clicks k WHERE k.campaign_id = cp.id) AS unique_clicks,
                (SELECT count(*)::int FROM coupon_redemptions r WHERE r.campaign_id = cp.id) AS redemptions

@@ -18,6 +18,8 @@ function gsmAlphabet(): { basic: string; extension: string } {
 }
 
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+/** A regular-expression bracket expression matching any of `chars` (ARE escapes). */
+const bracket = (chars: string) => `[${chars.replace(/[\\\][^-]/g, (c) => `\\${c}`)}]`;
 
 /**
  * Campaigns and coupons (issue 5): campaign templates, campaigns and their groups, coupon
@@ -32,18 +34,23 @@ export async function up(db: Kysely<any>): Promise<void> {
   const { basic, extension } = gsmAlphabet();
   const all = literal(basic + extension);
   const ext = literal(extension);
+  const gsmOnly = literal(`^${bracket(basic + extension)}*$`);
+  const hasExt = literal(bracket(extension));
 
   await sql
     .raw(
       `
+    -- Plain SQL with regular expressions (compiled once per statement), so the planner inlines
+    -- them into a fan-out statement when called on a column.
     CREATE FUNCTION sms_encoding(t text) RETURNS text
       LANGUAGE sql IMMUTABLE PARALLEL SAFE
-      AS $fn$ SELECT CASE WHEN translate(t, ${all}, '') = '' THEN 'GSM-7' ELSE 'UCS-2' END $fn$;
+      AS $fn$ SELECT CASE WHEN t ~ ${gsmOnly} THEN 'GSM-7' ELSE 'UCS-2' END $fn$;
 
     -- Segments exactly as analyzeSegments counts them: 160/153 septets (GSM-7, extension
     -- characters cost 2) or 70/67 UTF-16 units (UCS-2, characters beyond the BMP cost 2); parts
-    -- never split a 2-unit character, so only texts holding such characters need the loop.
-    CREATE FUNCTION sms_segments(t text) RETURNS integer
+    -- never split a 2-unit character, so only texts holding such characters need the exact loop
+    -- (sms_segments_exact); the others are arithmetic.
+    CREATE FUNCTION sms_segments_exact(t text) RETURNS integer
       LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
       AS $fn$
       DECLARE
@@ -80,6 +87,18 @@ export async function up(db: Kysely<any>): Promise<void> {
         END LOOP;
         RETURN parts;
       END $fn$;
+
+    CREATE FUNCTION sms_segments(t text) RETURNS integer
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE
+      AS $fn$ SELECT CASE
+        WHEN t IS NULL OR t = '' THEN 0
+        WHEN t ~ ${gsmOnly} THEN
+          CASE WHEN t ~ ${hasExt} THEN sms_segments_exact(t)
+               WHEN char_length(t) <= 160 THEN 1
+               ELSE (char_length(t) + 152) / 153 END
+        WHEN t ~ '[\\U00010000-\\U0010FFFF]' THEN sms_segments_exact(t)
+        WHEN char_length(t) <= 70 THEN 1
+        ELSE (char_length(t) + 66) / 67 END $fn$;
 
     -- Quiet hours: the first instant at or after "at" inside the local window [start_min,
     -- end_min) (minutes after midnight) of time zone tz; a window may wrap past midnight.

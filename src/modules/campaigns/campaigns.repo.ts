@@ -120,7 +120,8 @@ export function createCampaignsRepo(db: Kysely<DB>) {
                coalesce(bool_or(enc = 'UCS-2') FILTER (WHERE reason = 'ok'), false) AS ucs2
         FROM (SELECT x.reason, ${seg} AS seg, ${enc} AS enc
               FROM (SELECT c.reason, ${body} AS body
-                    FROM (SELECT c.*, ${reasonExpression('c')} AS reason FROM contacts c WHERE ${audienceCondition(spec, 'c')}) c) x) y`.execute(db);
+                    FROM (SELECT c.*, ${reasonExpression('c')} AS reason FROM contacts c WHERE ${audienceCondition(spec, 'c')}) c
+                    OFFSET 0) x) y`.execute(db);
       return result.rows[0]!;
     },
 
@@ -142,6 +143,8 @@ export function createCampaignsRepo(db: Kysely<DB>) {
      */
     async fanOutBatch(input: {
       spec: AudienceSpec;
+      /** The campaign's groups (ignored when the audience is all contacts). */
+      groupIds: readonly string[];
       cursor: string | null;
       limit: number;
       plan: RenderPlan;
@@ -160,22 +163,36 @@ export function createCampaignsRepo(db: Kysely<DB>) {
       const release = q
         ? sql`quiet_hours_release(now(), coalesce((SELECT z.name FROM zones z WHERE z.name = r.timezone), (SELECT z.name FROM zones z WHERE z.name = ${q.timezone}), 'UTC'), ${q.start}::int, ${q.end}::int)`
         : sql`now()`;
-      const after = input.cursor === null ? sql`true` : sql`c.id > ${input.cursor}::uuid`;
+      const cursor = input.cursor ?? '00000000-0000-0000-0000-000000000000';
+      // The next `limit` contact ids after the cursor, read in id order straight from an index:
+      // (account_id, id) for all contacts, (group_id, contact_id) per group otherwise, each
+      // group's range cut at `limit` before the union, so a batch costs the same at the end of a
+      // million-contact audience as at its start.
+      const candidates = spec.allContacts
+        ? sql`SELECT c.id FROM contacts c WHERE c.account_id = ${spec.accountId} AND c.id > ${cursor}::uuid ORDER BY c.id LIMIT ${input.limit}`
+        : sql`SELECT DISTINCT u.id FROM (${sql.join(
+            input.groupIds.map(
+              (g) => sql`(SELECT cg.contact_id AS id FROM contact_groups cg
+                          WHERE cg.group_id = ${g}::uuid AND cg.contact_id > ${cursor}::uuid AND cg.created_at <= ${spec.asOf}
+                          ORDER BY cg.contact_id LIMIT ${input.limit})`,
+            ),
+            sql` UNION ALL `,
+          )}) u ORDER BY u.id LIMIT ${input.limit}`;
       const result = await sql<{ last_id: string | null; visited: number; unsubscribed: number; pending: number; bounced: number; deactivated: number; inserted: number; credits: number }>`
-        WITH batch AS MATERIALIZED (
-          SELECT c.*, ${reasonExpression('c')} AS reason FROM contacts c
-          WHERE ${audienceCondition(spec, 'c')} AND ${after}
-          ORDER BY c.id LIMIT ${input.limit}
+        WITH cand AS MATERIALIZED (${input.groupIds.length === 0 && !spec.allContacts ? sql`SELECT NULL::uuid AS id WHERE false` : candidates}),
+        batch AS MATERIALIZED (
+          SELECT c.*, ${reasonExpression('c')} AS reason FROM cand JOIN contacts c ON c.id = cand.id
+          WHERE c.account_id = ${spec.accountId} AND c.created_at <= ${spec.asOf}
         )${zones}, ins AS (
           INSERT INTO messages (id, account_id, type, "from", phone_number, message, media_url, segments, encoding, credits, status, contact_id, campaign_id, next_attempt_at)
           SELECT gen_random_uuid(), ${spec.accountId}::uuid, 'OUTGOING', ${input.from}::text, m.phone_number, m.body, ${input.mediaUrl}::text, m.seg, m.enc, m.seg, 'queued', m.id, ${spec.campaignId}::uuid, m.release
           FROM (SELECT r.id, r.phone_number, r.body, ${seg} AS seg, ${enc} AS enc, ${release} AS release
-                FROM (SELECT b.id, b.phone_number, b.timezone, ${renderExpression(input.plan, 'b', input.fieldIds, input.links)} AS body FROM batch b WHERE b.reason = 'ok') r) m
+                FROM (SELECT b.id, b.phone_number, b.timezone, ${renderExpression(input.plan, 'b', input.fieldIds, input.links)} AS body FROM batch b WHERE b.reason = 'ok' OFFSET 0) r) m
           ON CONFLICT (campaign_id, contact_id) WHERE campaign_id IS NOT NULL DO NOTHING
           RETURNING credits
         )
-        SELECT (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id,
-               (SELECT count(*) FROM batch)::int AS visited,
+        SELECT (SELECT id FROM cand ORDER BY id DESC LIMIT 1) AS last_id,
+               (SELECT count(*) FROM cand)::int AS visited,
                (SELECT count(*) FROM batch WHERE reason = 'unsubscribed')::int AS unsubscribed,
                (SELECT count(*) FROM batch WHERE reason = 'pending')::int AS pending,
                (SELECT count(*) FROM batch WHERE reason = 'bounced')::int AS bounced,
@@ -245,8 +262,9 @@ export function createCampaignsRepo(db: Kysely<DB>) {
         SELECT cp.id AS campaign_id,
                coalesce(m.queued, 0) AS queued, coalesce(m.sent, 0) AS sent, coalesce(m.delivered, 0) AS delivered,
                coalesce(m.failed, 0) AS failed, coalesce(m.bounced, 0) AS bounced, coalesce(m.canceled, 0) AS canceled,
-               (SELECT count(*)::int FROM messages mm JOIN contacts ct ON ct.id = mm.contact_id
-                 WHERE mm.campaign_id = cp.id AND ct.unsubscribed_at >= cp.launched_at) AS unsubscribed,
+               (SELECT count(*)::int FROM contacts ct
+                 WHERE ct.account_id = cp.account_id AND ct.unsubscribed_at >= cp.launched_at
+                   AND EXISTS (SELECT 1 FROM messages mm WHERE mm.campaign_id = cp.id AND mm.contact_id = ct.id)) AS unsubscribed,
                (SELECT count(*)::int FROM link_clicks k WHERE k.campaign_id = cp.id) AS clicks,
                (SELECT count(DISTINCT k.contact_id)::int FROM link_clicks k WHERE k.campaign_id = cp.id) AS unique_clicks,
                (SELECT count(*)::int FROM coupon_redemptions r WHERE r.campaign_id = cp.id) AS redemptions

@@ -356,7 +356,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           if (error instanceof PaymentRequiredError) {
             await tx.update(row.id, { status: 'canceled', cancel_reason: `Not sent: ${error.message}`, canceled_at: new Date(), completed_at: new Date() });
           } else if (error instanceof ValidationError) {
-            await tx.update(row.id, { status: 'sent', launched_at: new Date(), completed_at: new Date(), cancel_reason: null });
+            await tx.update(row.id, { status: 'canceled', cancel_reason: 'Not sent: no contact of the audience could be messaged at send_at.', canceled_at: new Date(), completed_at: new Date() });
           } else throw error;
         }
         return {};
@@ -389,6 +389,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           const { plan, prefixes, fieldIds, measure } = await prepare(trx, row);
           const batch = await tx.fanOutBatch({
             spec: specOf(row, row.launched_at),
+            groupIds: row.all_contacts ? [] : ((await tx.groupsOf([row.id])).get(row.id) ?? []),
             cursor: row.fanout_cursor,
             limit: batchSize,
             plan,

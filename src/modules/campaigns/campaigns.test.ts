@@ -251,6 +251,18 @@ describe('sending rules', () => {
     expect(await count(sql`SELECT count(*)::int AS n FROM messages WHERE campaign_id = ${campaign.id}`)).toBe(0);
   });
 
+  it('a scheduled campaign whose audience is empty when send_at comes is canceled', async () => {
+    const { who, group } = await audience('56', 1);
+    const campaign = (await api('POST', '/v1/campaigns', { name: 'Gone', message: 'Hi', groups: [group], send_at: new Date(Date.now() + hour).toISOString() }, who)).json().data;
+    await sql`UPDATE contacts SET status = 'unsubscribed' WHERE account_id = ${who.account.id}`.execute(db());
+    await sql`UPDATE campaigns SET send_at = now() - interval '1 second' WHERE id = ${campaign.id}`.execute(db());
+    await sql`UPDATE jobs SET run_at = now() WHERE dedupe_key = ${`campaign-launch:${campaign.id}`}`.execute(db());
+    const before = await balance(who.account.id);
+    await harness.jobs();
+    expect((await api('GET', `/v1/campaigns/${campaign.id}`, undefined, who)).json().data).toMatchObject({ status: 'canceled', cancel_reason: expect.stringMatching(/no contact/) });
+    expect(await balance(who.account.id)).toBe(before);
+  });
+
   it('DELETE while sending stops it: queued messages are canceled and their credits refunded', async () => {
     const { who, group } = await audience('49', 8);
     const before = await balance(who.account.id);

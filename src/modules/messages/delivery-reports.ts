@@ -53,7 +53,12 @@ export function deliveryReportPayload(m: Pick<Applied, 'id' | 'from' | 'phone_nu
  * naming a carrier id not (yet) recorded is kept and applied when the id is recorded.
  * For a multi-part message a failed part decides the outcome; otherwise the first final report.
  */
-export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly ReportInput[], options: { keepUnmatched?: boolean } = {}): Promise<number> {
+export async function applyDeliveryReports(
+  trx: Kysely<DB>,
+  reports: readonly ReportInput[],
+  options: { keepUnmatched?: boolean; onlyMessageIds?: readonly string[] } = {},
+): Promise<number> {
+  const only = options.onlyMessageIds ? sql`AND m.id = ANY(${sql.val([...options.onlyMessageIds])}::uuid[])` : sql``;
   if (reports.length === 0) return 0;
   const cids = reports.map((r) => r.carrierMessageId);
   const codes = reports.map((r) => r.code);
@@ -69,14 +74,12 @@ export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly Re
       -- Carriers reuse ids (an SMSC restarts its counter): a final message sent long ago is not
       -- the one a report is about; a report for it is kept as unmatched for a message to come.
       SELECT m.id, r.* FROM r JOIN messages m ON m.carrier_message_id = r.cid
-       WHERE m.type = 'OUTGOING' AND (m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes')
+       WHERE m.type = 'OUTGOING' AND (m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes') ${only}
       UNION ALL
       SELECT p.message_id AS id, r.* FROM r JOIN message_parts p ON p.carrier_message_id = r.cid JOIN messages m ON m.id = p.message_id
-       WHERE m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes'
+       WHERE (m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR m.sent_at > now() - interval '10 minutes') ${only}
     ), pick AS (
       SELECT DISTINCT ON (id) * FROM target ORDER BY id, final DESC, (code = 100), at
-    ), matched AS (
-      SELECT DISTINCT cid FROM target
     ), upd AS (
       UPDATE messages m SET
         receipt_code = p.code, receipt_text = p.text, receipt_at = p.at,
@@ -84,13 +87,16 @@ export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly Re
         bounce = m.bounce OR p.bounce, updated_at = now()
       FROM pick p
       WHERE m.id = p.id AND m.type = 'OUTGOING'
-        AND (m.receipt_code IS NULL OR m.receipt_code IN (136, 137) OR (m.receipt_code = 100 AND p.code <> 100 AND p.final))
+        AND (m.receipt_code IS NULL OR m.receipt_code IN (136, 137)
+             OR (m.receipt_code = 100 AND p.code <> 100 AND p.final AND EXISTS (SELECT 1 FROM message_parts mp WHERE mp.message_id = m.id)))
         AND (p.final OR m.receipt_code IS NULL OR m.receipt_code IN (136, 137))
       RETURNING m.id, m.account_id, m."from", m.phone_number, m.message, m.metadata, m.contact_id, p.code, p.final, p.bounce, p.cid
     )
     SELECT upd.*, NULL AS unmatched FROM upd
     UNION ALL
-    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, r.code, r.final, r.bounce, r.cid, r.at::text FROM r WHERE r.cid NOT IN (SELECT cid FROM matched)
+    -- Reports that changed nothing: not (yet) matched, or a duplicate. Kept, and applied only to a
+    -- message that records this carrier id later (see applyUnmatchedReports).
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, r.code, r.final, r.bounce, r.cid, r.at::text FROM r WHERE r.cid NOT IN (SELECT cid FROM upd)
   `.execute(trx);
 
   const applied = result.rows.filter((r) => r.id !== null);
@@ -133,8 +139,8 @@ export async function applyDeliveryReports(trx: Kysely<DB>, reports: readonly Re
   return applied.length;
 }
 
-/** Applies reports that arrived before these carrier ids were recorded. */
-export async function applyUnmatchedReports(trx: Kysely<DB>, carrierIds: readonly string[]): Promise<void> {
+/** Applies reports that arrived before these carrier ids were recorded, to these messages only. */
+export async function applyUnmatchedReports(trx: Kysely<DB>, carrierIds: readonly string[], messageIds: readonly string[]): Promise<void> {
   if (carrierIds.length === 0) return;
   const rows = await sql<{ carrier_message_id: string; code: number; text: string | null; received_at: Date }>`
     DELETE FROM unmatched_reports WHERE carrier_message_id = ANY(${sql.val([...carrierIds])}::text[]) AND created_at > now() - interval '10 minutes'
@@ -143,6 +149,6 @@ export async function applyUnmatchedReports(trx: Kysely<DB>, carrierIds: readonl
   await applyDeliveryReports(
     trx,
     rows.rows.map((r) => ({ carrierMessageId: r.carrier_message_id, code: r.code, receivedAt: r.received_at, text: r.text ?? undefined })),
-    { keepUnmatched: false },
+    { keepUnmatched: false, onlyMessageIds: messageIds },
   );
 }

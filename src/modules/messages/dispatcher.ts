@@ -239,7 +239,11 @@ export function createDispatcher(options: DispatcherOptions) {
       await markSent(trx, ok);
       if (ok.length > 0) {
         await sql`UPDATE send_ledger SET state = 'accepted', updated_at = now() WHERE message_id = ANY(${sql.val(ok.map((r) => r.messageId))}::uuid[])`.execute(trx);
-        await applyUnmatchedReports(trx, ok.flatMap((r) => r.carrierMessageIds.map((id) => carrierKey(transport, id))));
+        await applyUnmatchedReports(
+          trx,
+          ok.flatMap((r) => r.carrierMessageIds.map((id) => carrierKey(transport, id))),
+          ok.map((r) => r.messageId),
+        );
       }
       if (failed.length > 0) {
         await sql`UPDATE send_ledger SET state = 'rejected', updated_at = now() WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);

@@ -84,8 +84,6 @@ async function main(): Promise<void> {
       `         -d '{"phone_number":"+12025550199","message":"Hello"}' ${base}/v1/message`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -114,6 +112,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Printed last: whoever waits for this line may signal the process at once.
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
 main().catch((err: unknown) => {

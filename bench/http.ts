@@ -4,16 +4,17 @@ import { createServices } from '../src/container.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { CARRIER_SEED } from '../src/modules/carriers/carriers.seed.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, load, startProcess, stopProcess } from './lib.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, load, median, startProcess, stopProcess, type LoadResult } from './lib.js';
 
 /**
  * Issue 2's benchmark: an authenticated GET /v1/carriers/{id} (bearer lookup, scope check,
  * rate limiting, request logging at the default level, one database read) against a bare
  * Fastify route on the same machine, each served by its own process and loaded by autocannon.
  */
-export async function runHttpBench(opts: { databaseUrl?: string; durationSeconds?: number } = {}) {
+export async function runHttpBench(opts: { databaseUrl?: string; durationSeconds?: number; rounds?: number } = {}) {
   const serverUrl = opts.databaseUrl ?? DEFAULT_BENCH_DATABASE_URL;
-  const duration = opts.durationSeconds ?? 10;
+  const duration = opts.durationSeconds ?? 5;
+  const rounds = opts.rounds ?? 3;
   const dbName = 'shortcode_bench_http';
   const databaseUrl = await freshDatabase(serverUrl, dbName);
 
@@ -41,10 +42,20 @@ export async function runHttpBench(opts: { databaseUrl?: string; durationSeconds
     // Warm up both (JIT, connection pools), then measure.
     await load(authUrl, headers, 2);
     await load(bareUrl, {}, 2);
-    const authenticated = await load(authUrl, headers, duration);
-    const baseline = await load(bareUrl, {}, duration);
+    // Alternate short rounds and keep the median of each, so a burst of load from anything
+    // else on the machine skews both sides alike instead of one.
+    const authRounds: LoadResult[] = [];
+    const bareRounds: LoadResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      authRounds.push(await load(authUrl, headers, duration));
+      bareRounds.push(await load(bareUrl, {}, duration));
+    }
+    const authenticated = median(authRounds);
+    const baseline = median(bareRounds);
     return {
       scenario: 'GET /v1/carriers/{id} (authenticated) vs bare Fastify route',
+      rounds,
+      secondsPerRound: duration,
       authenticated,
       baseline,
       throughputRatio: Number((authenticated.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)),

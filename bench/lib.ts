@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -15,31 +18,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a child process and resolves once it prints a line matching `ready`. */
+/**
+ * Starts a child process with its output going to a log file (so reading it costs the load
+ * generator nothing) and resolves once the log shows a line matching `ready`.
+ */
 export async function startProcess(command: string, args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`process did not become ready:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`process exited with ${code}:\n${output}`));
-    });
-  });
-  // Keep draining output so the child never blocks on a full pipe.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  child.removeAllListeners('exit');
+  const logFile = path.join(os.tmpdir(), `shortcode-bench-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+  const fd = fs.openSync(logFile, 'w');
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const started = Date.now();
+  for (;;) {
+    const output = fs.readFileSync(logFile, 'utf8');
+    if (ready.test(output)) break;
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() - started > timeoutMs) {
+      child.kill('SIGKILL');
+      throw new Error(`process did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.once('exit', () => fs.rm(logFile, { force: true }, () => undefined));
   return child;
 }
 
@@ -94,4 +93,10 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index]!;
+}
+
+/** The round with the median throughput (its latency figures come with it). */
+export function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -6,10 +6,12 @@ import qs from 'qs';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Database } from './db/database.js';
+import { AccessLogController } from './http/access-log.js';
 import { registerBearerAuth } from './http/auth.js';
 import { registerJsonBodies, requireJsonAcceptable } from './http/content-negotiation.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.js';
+import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
@@ -21,6 +23,7 @@ import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { fieldsRoutes } from './modules/fields/fields.routes.js';
 import { groupsRoutes } from './modules/groups/groups.routes.js';
+import { importsRoutes } from './modules/imports/imports.routes.js';
 import { optInsRoutes } from './modules/optins/optins.routes.js';
 import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
 import { messagesRoutes } from './modules/messages/messages.routes.js';
@@ -55,6 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
     },
+    logController: new AccessLogController(),
     genReqId: genRequestId,
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
@@ -76,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRequestId(app);
   registerJsonBodies(app);
   registerHealthRoutes(app, database.db);
+  registerMetrics(app, database.db, { token: config.metricsToken });
   await registerOpenApi(app);
   await app.register(publicPagesRoutes);
 
@@ -95,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(couponsRoutes);
       await v1.register(messagesRoutes);
       await v1.register(scheduledMessagesRoutes);
+      await v1.register(importsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -23,6 +23,8 @@ export interface Config {
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
   messaging: MessagingConfig;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   /** Contacts per campaign fan-out statement (one transaction each). */
   campaignFanOutBatchSize: number;
 }
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     messaging: loadMessagingConfig(env),
+    metricsToken: env.METRICS_TOKEN || undefined,
     campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
   };
 }

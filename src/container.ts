@@ -16,6 +16,7 @@ import { createFieldsRepo } from './modules/fields/fields.repo.js';
 import { createFieldsService } from './modules/fields/fields.service.js';
 import { createGroupsRepo } from './modules/groups/groups.repo.js';
 import { createGroupsService } from './modules/groups/groups.service.js';
+import { createImportsService } from './modules/imports/imports.service.js';
 import { createOptInsRepo } from './modules/optins/optins.repo.js';
 import { createOptInsService } from './modules/optins/optins.service.js';
 import { createOfflineCarrierLookup, type CarrierLookup } from './modules/phone-numbers/carrier-lookup.js';
@@ -44,6 +45,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers });
+  const imports = createImportsService({ db, fields, groups, phoneNumbers });
   const audience = createAudienceReader(db);
   const checkMessage = createMessageChecker({ customFieldNames: async (accountId) => new Set((await audience.customFields(accountId)).keys()) });
   const campaignTemplates = createCampaignTemplatesService({ repo: createCampaignTemplatesRepo(db), checkMessage });
@@ -59,7 +61,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
+  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, imports, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -35,7 +35,8 @@ export function registerJsonBodies(app: FastifyInstance): void {
 export function requireJsonAcceptable(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     const accept = request.headers.accept;
-    if (!accept) return;
+    // Fast path for what nearly every client sends; full negotiation only for anything else.
+    if (!accept || accept === '*/*' || accept === 'application/json') return;
     if (request.accepts().type(['application/json']) === false) {
       throw new AppError(406, 'This API only produces application/json; the Accept header excludes it.');
     }

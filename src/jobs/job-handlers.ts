@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Services } from '../container.js';
 import type { DB } from '../db/tables.js';
 import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
+import { createImportJobHandlers } from '../modules/imports/imports.jobs.js';
 import type { JobHandler } from './job-runner.js';
 import { campaignJobHandlers } from '../modules/campaigns/campaigns.jobs.js';
 import { createJobsRepo } from './jobs.repo.js';
@@ -13,6 +14,7 @@ import { createJobsRepo } from './jobs.repo.js';
 export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<string, JobHandler> {
   return {
     ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
+    ...createImportJobHandlers(services.imports),
     ...campaignJobHandlers(services.campaigns),
   };
 }

@@ -1,9 +1,15 @@
 /** Small input checks shared by the audience modules. */
 
+// Building an Intl.DateTimeFormat costs tens of microseconds; bulk imports check the same few
+// zones again and again. The cache only ever holds names that exist (a bounded set).
+const knownZones = new Set<string>();
+
 export function isTimeZone(zone: string): boolean {
   if (!zone || zone.length > 64) return false;
+  if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    knownZones.add(zone);
     return true;
   } catch {
     return false;

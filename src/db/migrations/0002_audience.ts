@@ -10,7 +10,8 @@ import { OPT_IN_SEED } from '../../modules/optins/optins.seed.js';
  * Deleting a contact deletes its row (a hard delete): message rows (a later migration) reference
  * contacts with ON DELETE SET NULL and keep their own copy of the number, so history stays
  * countable without pointing at a person. Unfiltered list totals come from contact_counts, kept
- * by statement-level triggers in the same transaction as every insert and delete.
+ * by statement-level triggers in the same transaction as every insert and delete; deep pages
+ * of the creation-ordered list are found through contacts.seq and contact_seq_gaps.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -72,18 +73,34 @@ export async function up(db: Kysely<any>): Promise<void> {
       unsubscribed_at timestamptz,
       bounces integer NOT NULL DEFAULT 0,
       source text NOT NULL DEFAULT 'api',
-      created_at timestamptz NOT NULL DEFAULT now(),
-      updated_at timestamptz NOT NULL DEFAULT now()
+      -- Creation order within the account: dense, allocated from contact_counts.next_seq in the
+      -- inserting transaction (see contact_seq_gaps). It is the order of created_at.
+      seq bigint NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+      updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
     );
     CREATE UNIQUE INDEX contacts_account_phone_key ON contacts (account_id, phone_number);
-    CREATE INDEX contacts_account_created_idx ON contacts (account_id, created_at, id);
+    CREATE UNIQUE INDEX contacts_account_seq_key ON contacts (account_id, seq);
     CREATE INDEX contacts_account_updated_idx ON contacts (account_id, updated_at, id);
     CREATE INDEX contacts_account_id_idx ON contacts (account_id, id);
     CREATE INDEX contacts_account_reward_points_idx ON contacts (account_id, reward_points, id);
 
+    -- Per account: how many contacts exist (the unfiltered list total) and the last creation
+    -- sequence number handed out. Allocating seq numbers locks this row until commit, which also
+    -- makes created_at (clock_timestamp(), taken after the lock) follow seq order.
     CREATE TABLE contact_counts (
       account_id uuid PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
-      contacts bigint NOT NULL DEFAULT 0
+      contacts bigint NOT NULL DEFAULT 0,
+      next_seq bigint NOT NULL DEFAULT 0
+    );
+
+    -- Sequence numbers allocated but not (or no longer) used: deleted contacts, and rows an
+    -- import allocated for numbers that turned out to exist. The n-th contact in creation order
+    -- has seq = n + (gaps at or below it), which finds a deep page without scanning to it.
+    CREATE TABLE contact_seq_gaps (
+      account_id uuid NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+      seq bigint NOT NULL,
+      PRIMARY KEY (account_id, seq)
     );
 
     CREATE FUNCTION contact_counts_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -99,6 +116,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       UPDATE contact_counts c SET contacts = c.contacts - d.n
         FROM (SELECT account_id, count(*) AS n FROM old_rows GROUP BY account_id) d
        WHERE c.account_id = d.account_id;
+      INSERT INTO contact_seq_gaps (account_id, seq)
+        SELECT account_id, seq FROM old_rows
+        WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = old_rows.account_id)
+      ON CONFLICT DO NOTHING;
       RETURN NULL;
     END $$;
 
@@ -162,16 +183,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX contact_imports_account_idx ON contact_imports (account_id, created_at, id);
     CREATE INDEX contact_imports_pending_idx ON contact_imports (status) WHERE status IN ('queued', 'processing');
 
-    -- One row per data row of an import: the raw row as received (kept until processed), then
-    -- its outcome. Rows are numbered from 1 (the first data row after a CSV header).
+    -- One row per data row of an import: the raw row as received (kept until processed, then
+    -- cleared), then its outcome. Rows are numbered from 1 (the first data row after a CSV
+    -- header). Processing updates each row once; the fill factor leaves room for that update.
     CREATE TABLE contact_import_rows (
       import_id uuid NOT NULL REFERENCES contact_imports (id) ON DELETE CASCADE,
       row_number integer NOT NULL,
       data text,
+      phone_number text,
       outcome text CHECK (outcome IN ('created', 'updated', 'skipped_duplicate', 'invalid')),
       contact_id uuid,
       message text,
       PRIMARY KEY (import_id, row_number)
+    ) WITH (fillfactor = 70);
+
+    -- The numbers a validate_only import has seen so far (it writes no contacts, so duplicates
+    -- inside the file are found here); emptied when the import completes.
+    CREATE TABLE contact_import_seen (
+      import_id uuid NOT NULL REFERENCES contact_imports (id) ON DELETE CASCADE,
+      phone_number text NOT NULL,
+      row_number integer NOT NULL,
+      PRIMARY KEY (import_id, phone_number)
     );
   `.execute(db);
 

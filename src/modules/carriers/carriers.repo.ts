@@ -16,6 +16,10 @@ export function createCarriersRepo(db: Kysely<DB>) {
       const total = await countRows(base);
       return { rows, total };
     },
+    /** The whole table: bounded reference data (a few hundred rows at most). */
+    listAll() {
+      return db.selectFrom('carriers').selectAll().orderBy('name').limit(10_000).execute();
+    },
     findById(id: string) {
       return db.selectFrom('carriers').selectAll().where('id', '=', id).executeTakeFirst();
     },

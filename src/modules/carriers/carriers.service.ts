@@ -16,16 +16,39 @@ export const toCarrier = (row: CarrierRow): Carrier => ({
   updated_at: formatDate(row.updated_at),
 });
 
+/** Carriers change only through migrations, so each process may keep them for a while. */
+const CARRIER_CACHE_TTL_MS = 10 * 60_000;
+
 export function createCarriersService(deps: { carriersRepo: CarriersRepo }) {
+  // The carrier table is small, bounded reference data read on every message and contact
+  // include; it is loaded whole and refreshed periodically instead of queried per request.
+  let byId: Map<string, Carrier> | undefined;
+  let loadedAt = 0;
+  let loading: Promise<Map<string, Carrier>> | undefined;
+  async function carriersById(): Promise<Map<string, Carrier>> {
+    if (byId && Date.now() - loadedAt < CARRIER_CACHE_TTL_MS) return byId;
+    loading ??= deps.carriersRepo
+      .listAll()
+      .then((rows) => {
+        byId = new Map(rows.map((row) => [row.id, toCarrier(row)]));
+        loadedAt = Date.now();
+        return byId;
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
+  }
+
   return {
     async list(query: ListQuery) {
       const { rows, total } = await deps.carriersRepo.list(query);
       return { data: rows.map(toCarrier), total };
     },
     async get(id: string): Promise<Carrier> {
-      const row = await deps.carriersRepo.findById(id);
-      if (!row) throw new NotFoundError('Carrier not found.');
-      return toCarrier(row);
+      const carrier = (await carriersById()).get(id);
+      if (!carrier) throw new NotFoundError('Carrier not found.');
+      return carrier;
     },
   };
 }

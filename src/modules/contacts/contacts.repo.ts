@@ -4,8 +4,9 @@ import type { ListQuery } from '../../http/list-query.js';
 import type { ContactsTable } from './contacts.tables.js';
 
 /** Public sort names to columns of the contacts table (nothing else from the query reaches SQL). */
+// created_at sorts by seq, its creation order (the same order: see migration 0002, without ties).
 const SORT_COLUMNS: Record<string, string> = {
-  created_at: 'created_at',
+  created_at: 'seq',
   updated_at: 'updated_at',
   phone_number: 'phone_number',
   first_name: 'first_name',
@@ -26,6 +27,7 @@ export type ContactRow = Selectable<ContactsTable>;
 
 export interface NewContactRow {
   id: string;
+  seq: number;
   account_id: string;
   phone_number: string;
   first_name: string | null;
@@ -67,13 +69,64 @@ function orderSql(query: ListQuery, alias: string): RawBuilder<unknown> {
   return sql.join(parts, sql`, `);
 }
 
+const isUnfiltered = (f: ContactFilters) => f.phoneNumber === undefined && f.rewardPoints === undefined && f.fields.length === 0 && f.groupId === undefined;
+
+/** Allocates `count` creation sequence numbers for the account; returns the first. */
+export async function allocateSeq(db: Kysely<DB>, accountId: string, count: number): Promise<number> {
+  const result = await sql<{ next_seq: number }>`
+    INSERT INTO contact_counts AS c (account_id, contacts, next_seq) VALUES (${accountId}, 0, ${count})
+    ON CONFLICT (account_id) DO UPDATE SET next_seq = c.next_seq + ${count}
+    RETURNING next_seq`.execute(db);
+  return Number(result.rows[0]!.next_seq) - count + 1;
+}
+
 export function createContactsRepo(db: Kysely<DB>) {
+  /**
+   * The seq of the contact at 0-based position `position` in creation order: the least s with
+   * s - gaps(<= s) = position + 1. Iterating s = position + 1 + gaps(<= s) from below reaches it
+   * in a few index-only counts; null when the gaps are too many to converge quickly.
+   */
+  async function seqAtPosition(accountId: string, position: number): Promise<number | null> {
+    let gaps = 0;
+    for (let i = 0; i < 8; i++) {
+      const candidate = position + 1 + gaps;
+      const row = await sql<{ n: number }>`SELECT count(*) AS n FROM contact_seq_gaps WHERE account_id = ${accountId} AND seq <= ${candidate}`.execute(db);
+      const counted = Number(row.rows[0]?.n ?? 0);
+      if (counted === gaps) return candidate;
+      gaps = counted;
+    }
+    return null;
+  }
+
+  async function fastPage(accountId: string, query: ListQuery, total: number): Promise<ContactRow[] | null> {
+    const [sort] = query.sort;
+    if (query.sort.length !== 1 || sort?.field !== 'created_at') return null;
+    if (query.offset >= total) return [];
+    const position = sort.desc ? total - 1 - query.offset : query.offset;
+    const seq = await seqAtPosition(accountId, position);
+    if (seq === null) return null;
+    return db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('seq', sort.desc ? '<=' : '>=', seq)
+      .orderBy('seq', sort.desc ? 'desc' : 'asc')
+      .limit(query.limit)
+      .execute();
+  }
+
   return {
     /**
-     * One page: the ids are chosen first from the narrow indexes (a deep OFFSET then skips
-     * index entries, not whole rows), and only the page's rows are read in full.
+     * One page. The unfiltered list in creation order (the default) jumps straight to its page
+     * through seq (any depth costs the same); otherwise the ids are chosen first from the narrow
+     * indexes (a deep OFFSET then skips index entries, not rows) and only the page is read in full.
      */
-    async page(accountId: string, filters: ContactFilters, query: ListQuery): Promise<ContactRow[]> {
+    /** `total` is the list's total (from `total()`), which the creation-order jump needs. */
+    async page(accountId: string, filters: ContactFilters, query: ListQuery, total: number): Promise<ContactRow[]> {
+      if (isUnfiltered(filters)) {
+        const rows = await fastPage(accountId, query, total);
+        if (rows) return rows;
+      }
       const result = await sql<ContactRow>`
         SELECT c.* FROM contacts c
         JOIN (

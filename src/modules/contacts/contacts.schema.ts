@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ListSpec } from '../../http/list-query.js';
+import { Nullable as NullableOut } from '../../http/nullable.js';
 import { MAX_PHONE_INPUT_LENGTH } from '../../lib/phone.js';
 import { CarrierSchema } from '../carriers/carriers.schema.js';
 import { GroupSchema } from '../groups/groups.schema.js';
@@ -8,47 +9,52 @@ export const MAX_UNSUBSCRIBE = 100;
 export const MAX_GROUPS_PER_REQUEST = 100;
 
 const NullableString = (maxLength: number, extra: Record<string, unknown> = {}) => Type.Union([Type.String({ maxLength, ...extra }), Type.Null()]);
-const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
 
 export const ContactStatusSchema = Type.Object(
   {
-    subscription: Type.Union([Type.Literal('pending'), Type.Literal('subscribed'), Type.Literal('unsubscribed')], {
+    subscription: Type.Unsafe<'pending' | 'subscribed' | 'unsubscribed'>({
+      type: 'string',
+      enum: ['pending', 'subscribed', 'unsubscribed'],
       description: 'Consent: pending (opt-in started, not confirmed), subscribed, or unsubscribed',
     }),
-    carrier_status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('deactivated')], {
+    carrier_status: Type.Unsafe<'active' | 'suspended' | 'deactivated'>({
+      type: 'string',
+      enum: ['active', 'suspended', 'deactivated'],
       description: 'What the carrier last reported about the line',
     }),
-    opt_in_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-    subscribed_at: Nullable(Type.String({ format: 'date-time' })),
-    unsubscribed_at: Nullable(Type.String({ format: 'date-time' })),
+    opt_in_id: NullableOut(Type.String({ format: 'uuid' })),
+    subscribed_at: NullableOut(Type.String({ format: 'date-time' })),
+    unsubscribed_at: NullableOut(Type.String({ format: 'date-time' })),
     bounces: Type.Integer(),
     sendable: Type.Boolean({ description: 'Whether marketing messages may be sent to the contact now' }),
   },
   { $id: 'ContactStatus', title: 'Contact status' },
 );
 
-export const FieldValuesSchema = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
+export const FieldValuesSchema = Type.Record(Type.String(), Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'] }), {
+  description: 'include=fields: custom field values by name',
+});
 
 export const ContactSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     phone_number: Type.String({ description: 'E.164', examples: ['+12015550123'] }),
-    first_name: Type.Union([Type.String(), Type.Null()]),
-    last_name: Type.Union([Type.String(), Type.Null()]),
-    email: Type.Union([Type.String(), Type.Null()]),
-    gender: Type.Union([Type.String(), Type.Null()]),
-    birth_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
-    address: Type.Union([Type.String(), Type.Null()]),
-    city: Type.Union([Type.String(), Type.Null()]),
-    state: Type.Union([Type.String(), Type.Null()]),
-    zip: Type.Union([Type.String(), Type.Null()]),
+    first_name: NullableOut(Type.String()),
+    last_name: NullableOut(Type.String()),
+    email: NullableOut(Type.String()),
+    gender: NullableOut(Type.String()),
+    birth_date: NullableOut(Type.String({ format: 'date' })),
+    address: NullableOut(Type.String()),
+    city: NullableOut(Type.String()),
+    state: NullableOut(Type.String()),
+    zip: NullableOut(Type.String()),
     reward_points: Type.Integer(),
-    timezone: Type.Union([Type.String(), Type.Null()]),
-    unsubscribed_at: Nullable(Type.String({ format: 'date-time' })),
+    timezone: NullableOut(Type.String()),
+    unsubscribed_at: NullableOut(Type.String({ format: 'date-time' })),
     bounces: Type.Integer(),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
-    carrier: Type.Optional(Type.Union([CarrierSchema, Type.Null()], { description: 'include=carrier' })),
+    carrier: Type.Optional(NullableOut(CarrierSchema)),
     status: Type.Optional(ContactStatusSchema),
     groups: Type.Optional(Type.Array(GroupSchema, { description: 'include=groups' })),
     fields: Type.Optional(FieldValuesSchema),
@@ -72,9 +78,11 @@ const attributes = {
   timezone: Type.Optional(NullableString(64, { description: 'IANA time zone; set from the number when not given' })),
   groups: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: MAX_GROUPS_PER_REQUEST, description: 'Group ids; on PUT an empty array removes the contact from all groups' })),
   fields: Type.Optional(
-    Type.Record(Type.String({ maxLength: 50 }), Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+    // Values are checked against each field's type by the service (a union here would let the
+    // validator's type coercion turn 0 into null or 3 into "3").
+    Type.Record(Type.String({ maxLength: 50 }), Type.Unknown(), {
       maxProperties: 200,
-      description: 'Custom field values by field name (see /v1/fields); null removes a value',
+      description: 'Custom field values by field name (see /v1/fields): text, number, date (YYYY-MM-DD) or boolean; null removes a value',
     }),
   ),
 };

@@ -14,7 +14,7 @@ import { toGroup } from '../groups/groups.service.js';
 import { DOUBLE_OPT_IN_ID } from '../optins/optins.seed.js';
 import type { OptInsService } from '../optins/optins.service.js';
 import type { PhoneNumbersService } from '../phone-numbers/phone-numbers.service.js';
-import { createContactsRepo, type ContactFilters, type ContactRow, type NewContactRow } from './contacts.repo.js';
+import { allocateSeq, createContactsRepo, type ContactFilters, type ContactRow, type NewContactRow } from './contacts.repo.js';
 import type { Contact, CreateContactInput, UpdateContactInput } from './contacts.schema.js';
 import type { ContactsTable } from './contacts.tables.js';
 
@@ -214,7 +214,8 @@ export function createContactsService(deps: {
     },
 
     async list(accountId: string, query: ListQuery, filters: ContactFilters) {
-      const [rows, total] = [await repo.page(accountId, filters, query), await repo.total(accountId, filters)];
+      const total = await repo.total(accountId, filters);
+      const rows = total === 0 ? [] : await repo.page(accountId, filters, query, total);
       return { data: await present(accountId, rows, query.include), total };
     },
 
@@ -243,7 +244,7 @@ export function createContactsService(deps: {
       const resolved = await deps.phoneNumbers.resolve(parsed.phone);
       const ordered = (input.groups ?? []).map((id) => groupRows.find((g) => g.id === id)).filter((g) => g !== undefined);
       const optInId = ordered.find((g) => g.optin_id)?.optin_id ?? DOUBLE_OPT_IN_ID;
-      const row: NewContactRow = {
+      const row: Omit<NewContactRow, 'seq'> = {
         id: newId(),
         account_id: accountId,
         phone_number: parsed.e164,
@@ -262,15 +263,17 @@ export function createContactsService(deps: {
         opt_in_id: optInId,
         source: 'api',
       };
+      // A duplicate that slipped in concurrently rolls the transaction back (and with it the
+      // seq allocation) through the thrown error.
       const created = await deps.db.transaction().execute(async (trx) => {
         const tx = createContactsRepo(trx);
-        const inserted = await tx.insert(row);
-        if (!inserted) return null;
+        const seq = await allocateSeq(trx, accountId, 1);
+        const inserted = await tx.insert({ ...row, seq });
+        if (!inserted) throw ValidationError.field('phone_number', CONTACT_EXISTS);
         await tx.addGroups(accountId, inserted.id, ordered.map((g) => g.id));
         await tx.setFieldValues(accountId, inserted.id, fieldValues);
         return inserted;
       });
-      if (!created) throw ValidationError.field('phone_number', CONTACT_EXISTS);
       return presentOne(accountId, created, include);
     },
 

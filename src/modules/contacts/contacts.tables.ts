@@ -27,6 +27,8 @@ export interface ContactsTable {
   unsubscribed_at: Date | null;
   bounces: Generated<number>;
   source: Generated<string>;
+  /** Creation order within the account (dense; see migration 0002). */
+  seq: number;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -41,6 +43,12 @@ export interface ContactGroupsTable {
 export interface ContactCountsTable {
   account_id: string;
   contacts: number;
+  next_seq: number;
+}
+
+export interface ContactSeqGapsTable {
+  account_id: string;
+  seq: number;
 }
 
 export interface CarrierAliasesTable {
@@ -53,5 +61,6 @@ export interface ContactTables {
   contacts: ContactsTable;
   contact_groups: ContactGroupsTable;
   contact_counts: ContactCountsTable;
+  contact_seq_gaps: ContactSeqGapsTable;
   carrier_aliases: CarrierAliasesTable;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ListSpec } from '../../http/list-query.js';
+import { Nullable } from '../../http/nullable.js';
 import { OptInSchema } from '../optins/optins.schema.js';
 
 /** Words carriers reserve for compliance (opt-out, help, opt-back-in): never a group keyword. */
@@ -20,15 +21,15 @@ export const GroupSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     name: Type.String(),
-    join_message: Type.Union([Type.String(), Type.Null()]),
+    join_message: Nullable(Type.String()),
     one_time_message: Type.Boolean(),
     always_send_join: Type.Boolean(),
     social_profiling: Type.Boolean(),
     email_new_contact: Type.Boolean(),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
-    optin: Type.Union([OptInSchema, Type.Null()]),
-    keyword: Type.Optional(Type.Union([KeywordSchema, Type.Null()], { description: 'With include=keyword: the keyword object, or null when the group has none' })),
+    optin: Nullable(OptInSchema),
+    keyword: Type.Optional(Nullable(KeywordSchema)),
   },
   { $id: 'Group', title: 'Group' },
 );

@@ -30,12 +30,20 @@ export interface ContactImportRowsTable {
   import_id: string;
   row_number: number;
   data: string | null;
+  phone_number: string | null;
   outcome: ImportOutcome | null;
   contact_id: string | null;
   message: string | null;
 }
 
+export interface ContactImportSeenTable {
+  import_id: string;
+  phone_number: string;
+  row_number: number;
+}
+
 export interface ImportTables {
   contact_imports: ContactImportsTable;
   contact_import_rows: ContactImportRowsTable;
+  contact_import_seen: ContactImportSeenTable;
 }

@@ -19,6 +19,8 @@ export interface ResolvedCarrier {
  */
 export function createPhoneNumbersService(deps: { db: Kysely<DB>; carrierLookup: CarrierLookup }) {
   let directory: Promise<Map<string, string>> | null = null;
+  // Zone lists come from the offline data (a few hundred distinct lists): the choice is cached.
+  const picked = new Map<string, string | null>();
 
   function loadDirectory(): Promise<Map<string, string>> {
     directory ??= (async () => {
@@ -55,15 +57,11 @@ export function createPhoneNumbersService(deps: { db: Kysely<DB>; carrierLookup:
     pickTimeZone(zones: readonly string[]): string | null {
       if (zones.length === 0) return null;
       if (zones.length === 1) return zones[0]!;
-      const year = new Date().getUTCFullYear();
-      const probes = [new Date(Date.UTC(year, 0, 15)), new Date(Date.UTC(year, 6, 15))];
-      const offsets = (zone: string) => probes.map((d) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).format(d).split(' ').pop()).join('|');
-      try {
-        const first = offsets(zones[0]!);
-        return zones.every((z) => offsets(z) === first) ? zones[0]! : null;
-      } catch {
-        return null;
-      }
+      const key = zones.join('&');
+      if (picked.has(key)) return picked.get(key)!;
+      const choice = pickAmong(zones);
+      picked.set(key, choice);
+      return choice;
     },
 
     /** The country that numbers without a + are read in: the account's default_country. */
@@ -96,4 +94,17 @@ export function createPhoneNumbersService(deps: { db: Kysely<DB>; carrierLookup:
       );
     },
   };
+}
+
+/** Several zones: the first when they all keep the same UTC offset in January and July, else none. */
+function pickAmong(zones: readonly string[]): string | null {
+  const year = new Date().getUTCFullYear();
+  const probes = [new Date(Date.UTC(year, 0, 15)), new Date(Date.UTC(year, 6, 15))];
+  const offsets = (zone: string) => probes.map((d) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).format(d).split(' ').pop()).join('|');
+  try {
+    const first = offsets(zones[0]!);
+    return zones.every((z) => offsets(z) === first) ? zones[0]! : null;
+  } catch {
+    return null;
+  }
 }

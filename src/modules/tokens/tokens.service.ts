@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { newId } from '../../lib/ids.js';
 import { ValidationError } from '../../lib/errors.js';
 import { generateAccessToken, hashToken } from '../../lib/secrets.js';
@@ -17,9 +18,26 @@ export interface AuthenticatedToken {
 
 export type TokensService = ReturnType<typeof createTokensService>;
 
-export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => Date }) {
+/**
+ * How long a process may keep answering from its cache after another process revoked a token.
+ * Revocation through this service takes effect at once in the revoking process.
+ */
+export const TOKEN_CACHE_TTL_MS = 5_000;
+
+interface CachedToken extends AuthenticatedToken {
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => Date; cacheTtlMs?: number }) {
   const now = deps.now ?? (() => new Date());
   const { tokensRepo } = deps;
+  // Every request authenticates; a short-lived cache keyed by the token's hash turns that into
+  // one database read per token every few seconds instead of one per request.
+  const cache = new LRUCache<string, CachedToken>({ max: 10_000, ttl: deps.cacheTtlMs ?? TOKEN_CACHE_TTL_MS });
+  const evictToken = (tokenId: string) => {
+    for (const [hash, entry] of cache.entries()) if (entry.tokenId === tokenId) cache.delete(hash);
+  };
 
   return {
     /** Issues a token; the plain value is returned once and only its hash is kept. */
@@ -54,24 +72,43 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
 
     /** Resolves a presented bearer token, or null when it is unknown, revoked or expired. */
     async authenticate(presented: string): Promise<AuthenticatedToken | null> {
-      const row = await tokensRepo.findActiveByHash(hashToken(presented));
-      if (!row) return null;
-      const at = now();
-      if (row.expires_at && row.expires_at <= at) return null;
-      // last_used_at is kept to the minute, so a busy token costs one write a minute, not one a request.
-      if (!row.last_used_at || at.getTime() - row.last_used_at.getTime() > 60_000) {
-        await tokensRepo.touch(row.id, at);
+      const hash = hashToken(presented);
+      let entry = cache.get(hash);
+      if (!entry) {
+        const row = await tokensRepo.findActiveByHash(hash);
+        if (!row) return null;
+        entry = {
+          tokenId: row.id,
+          accountId: row.account_id,
+          userId: row.user_id,
+          kind: row.kind,
+          scopes: new Set(row.scopes.split(' ')),
+          expiresAt: row.expires_at,
+          lastUsedAt: row.last_used_at,
+        };
+        cache.set(hash, entry);
       }
-      return {
-        tokenId: row.id,
-        accountId: row.account_id,
-        userId: row.user_id,
-        kind: row.kind,
-        scopes: new Set(row.scopes.split(' ')),
-      };
+      const at = now();
+      if (entry.expiresAt && entry.expiresAt <= at) return null;
+      // last_used_at is kept to the minute, so a busy token costs one write a minute, not one a request.
+      if (!entry.lastUsedAt || at.getTime() - entry.lastUsedAt.getTime() > 60_000) {
+        entry.lastUsedAt = at;
+        await tokensRepo.touch(entry.tokenId, at);
+      }
+      const { tokenId, accountId, userId, kind, scopes } = entry;
+      return { tokenId, accountId, userId, kind, scopes };
     },
 
     listPersonal: (accountId: string) => tokensRepo.listPersonal(accountId),
-    revoke: (accountId: string, id: string) => tokensRepo.revoke(accountId, id, now()),
+    async revoke(accountId: string, id: string): Promise<boolean> {
+      const revoked = await tokensRepo.revoke(accountId, id, now());
+      evictToken(id);
+      return revoked;
+    },
+
+    /** Forgets cached tokens (after revocations made outside this service, e.g. in bulk). */
+    evict(tokenIds: readonly string[]): void {
+      for (const id of tokenIds) evictToken(id);
+    },
   };
 }

@@ -1,0 +1,97 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The newcomer's path, end to end with real processes: `npm start` on an empty data directory
+ * prints a demo login and token once, the token works, the admin CLI refuses to share the
+ * embedded database with a running server, SIGTERM shuts down cleanly, and a restart keeps data.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+let dataDir: string;
+
+function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; output: () => string; base: string }> {
+  const child = spawn(tsx, ['src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    const check = setInterval(() => {
+      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (match && /Dashboard:/.test(out)) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve({ child, output: () => out, base: match[1]! });
+      }
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  child.removeAllListeners('exit');
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+function cli(args: string[]) {
+  return spawnSync(tsx, ['src/cli/admin.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-server-test-'));
+});
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+describe('npm start on the embedded database', () => {
+  it('prints a working demo token once, guards the data directory, and shuts down gracefully', async () => {
+    const first = await startServer();
+    const out = first.output();
+    expect(out).toMatch(/login:\s+demo@shortcode\.local/);
+    expect(out).toMatch(/API reference:\s+http:\/\/127\.0\.0\.1:\d+\/v1\/docs/);
+    const token = /access token:\s+([0-9a-f-]{36})/.exec(out)?.[1];
+    expect(token).toBeDefined();
+
+    const res = await fetch(`${first.base}/v1/carriers?limit=2`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: unknown[]; meta: { pagination: { per_page: number } } };
+    expect(body.data).toHaveLength(2);
+    expect(body.meta.pagination.per_page).toBe(2);
+
+    const blocked = cli(['migrate']);
+    expect(blocked.status).toBe(1);
+    expect(blocked.stdout).toBe('');
+    expect(JSON.parse(blocked.stderr).error).toMatch(/is running on the embedded database/);
+
+    // A request in flight when SIGTERM arrives still gets its answer.
+    const inFlight = fetch(`${first.base}/v1/carriers`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise((r) => setTimeout(r, 5));
+    const exit = stop(first.child);
+    expect((await inFlight).status).toBe(200);
+    expect(await exit).toBe(0);
+
+    // After the stop the CLI may use the directory; the server's data is there.
+    const created = cli(['account', 'create', '--name', 'Second', '--email', 'second@example.test', '--password', 'long password']);
+    expect(created.status).toBe(0);
+    expect(JSON.parse(created.stdout)).toEqual({ id: expect.any(String), user_id: expect.any(String), short_code: expect.stringMatching(/^\d{5,6}$/) });
+
+    const second = await startServer();
+    expect(second.output()).not.toMatch(/demo account was created/);
+    const again = await fetch(`${second.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(again.status).toBe(200);
+    expect(await stop(second.child)).toBe(0);
+  });
+});

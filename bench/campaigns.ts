@@ -6,6 +6,7 @@ import { createServices } from '../src/container.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { newId } from '../src/lib/ids.js';
+import { allocateSeq } from '../src/modules/contacts/contacts.repo.js';
 import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, percentile, startProcess, stopProcess } from './lib.js';
 
 /**
@@ -37,10 +38,11 @@ export async function runCampaignsBench(opts: { databaseUrl?: string; contacts?:
     const seeded = Date.now();
     for (let start = 0; start < total; start += 100_000) {
       const n = Math.min(100_000, total - start);
+      const first = await allocateSeq(db, account.id, n);
       await sql`
         WITH c AS (
-          INSERT INTO contacts (id, account_id, phone_number, first_name, status, timezone, created_at, updated_at)
-          SELECT gen_random_uuid(), ${account.id}::uuid, '+1' || (2000000000 + g)::text, 'Name' || g::text, 'subscribed', 'America/Chicago', now() - interval '1 minute', now() - interval '1 minute'
+          INSERT INTO contacts (id, account_id, phone_number, first_name, status, timezone, seq, created_at, updated_at)
+          SELECT gen_random_uuid(), ${account.id}::uuid, '+1' || (2000000000 + g)::text, 'Name' || g::text, 'subscribed', 'America/Chicago', ${first - start - 1}::bigint + g, now() - interval '1 minute', now() - interval '1 minute'
           FROM generate_series(${start + 1}::int, ${start + n}::int) AS g
           RETURNING id, account_id)
         INSERT INTO contact_groups (contact_id, group_id, account_id, created_at)

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAudienceBench } from './audience.js';
+import { runCampaignsBench } from './campaigns.js';
 import { runHttpBench } from './http.js';
 
 /**
@@ -15,6 +16,7 @@ type Scenario = (opts: { databaseUrl?: string }) => Promise<Record<string, unkno
 const scenarios: Record<string, Scenario> = {
   http: runHttpBench,
   audience: runAudienceBench,
+  campaigns: runCampaignsBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

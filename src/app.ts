@@ -103,12 +103,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(fieldsRoutes);
       await v1.register(groupsRoutes);
       await v1.register(contactsRoutes);
-      await v1.register(importsRoutes);
       await v1.register(campaignTemplatesRoutes);
       await v1.register(campaignsRoutes);
       await v1.register(couponsRoutes);
       await v1.register(messagesRoutes);
       await v1.register(scheduledMessagesRoutes);
+      await v1.register(importsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -22,6 +22,7 @@ export interface Config {
   newAccountCredits: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
+  messaging: MessagingConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /**
@@ -174,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: webhooksLease,
     },
     messaging: loadMessagingConfig(env),
+    metricsToken: env.METRICS_TOKEN || undefined,
     campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
   };
 }

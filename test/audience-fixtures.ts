@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../src/db/tables.js';
 import { newId } from '../src/lib/ids.js';
+import { allocateSeq } from '../src/modules/contacts/contacts.repo.js';
 
 /**
  * Set-based audience fixtures for campaign tests: contacts are inserted by generate_series in
@@ -20,11 +21,12 @@ export interface ContactSeed {
 
 export async function insertContacts(db: Kysely<DB>, accountId: string, seed: ContactSeed): Promise<void> {
   const prefix = seed.prefix ?? '200';
+  const first = await allocateSeq(db, accountId, seed.count);
   await sql`
-    INSERT INTO contacts (id, account_id, phone_number, first_name, status, carrier_status, bounces, timezone, created_at, updated_at)
+    INSERT INTO contacts (id, account_id, phone_number, first_name, status, carrier_status, bounces, timezone, seq, created_at, updated_at)
     SELECT gen_random_uuid(), ${accountId}::uuid, '+1555' || ${prefix}::text || lpad(g::text, 4, '0'), ${seed.firstName ?? null}::text,
            ${seed.status ?? 'subscribed'}::text, ${seed.carrierStatus ?? 'active'}::text, ${seed.bounces ?? 0}::int, ${seed.timezone ?? null}::text,
-           now() - interval '1 minute', now() - interval '1 minute'
+           ${first}::bigint + g - 1, now() - interval '1 minute', now() - interval '1 minute'
     FROM generate_series(1, ${seed.count}::int) AS g`.execute(db);
   if (seed.groupId) {
     await sql`INSERT INTO contact_groups (contact_id, group_id, account_id, created_at)
@@ -38,10 +40,11 @@ export async function insertContacts(db: Kysely<DB>, accountId: string, seed: Co
 export async function insertManyContacts(db: Kysely<DB>, accountId: string, count: number, groupId: string, batch = 50_000): Promise<void> {
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
+    const first = await allocateSeq(db, accountId, n);
     await sql`
       WITH c AS (
-        INSERT INTO contacts (id, account_id, phone_number, first_name, status, created_at, updated_at)
-        SELECT gen_random_uuid(), ${accountId}::uuid, '+1' || (2000000000 + g)::text, 'C' || g::text, 'subscribed', now() - interval '1 minute', now() - interval '1 minute'
+        INSERT INTO contacts (id, account_id, phone_number, first_name, status, seq, created_at, updated_at)
+        SELECT gen_random_uuid(), ${accountId}::uuid, '+1' || (2000000000 + g)::text, 'C' || g::text, 'subscribed', ${first - start - 1}::bigint + g, now() - interval '1 minute', now() - interval '1 minute'
         FROM generate_series(${start + 1}::int, ${start + n}::int) AS g
         RETURNING id, account_id)
       INSERT INTO contact_groups (contact_id, group_id, account_id, created_at)

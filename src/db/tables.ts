@@ -35,6 +35,7 @@ export interface DB
     GroupTables,
     ImportTables,
     OptInTables,
+    ImportTables,
     CampaignTables,
     CouponTables,
     MessageTables {}

@@ -4,6 +4,7 @@ import { createAccountWithToken, createTestApp, type TestContext } from '../../.
 import { contactIds, createGroup, insertContacts } from '../../../test/audience-fixtures.js';
 import { createSendingHarness } from '../../../test/campaign-harness.js';
 import { newId } from '../../lib/ids.js';
+import { allocateSeq } from '../contacts/contacts.repo.js';
 
 let ctx: TestContext;
 let harness: ReturnType<typeof createSendingHarness>;
@@ -111,11 +112,11 @@ describe('campaign lifecycle (happy path)', () => {
     const who = await createAccountWithToken(ctx.app);
     const group = await createGroup(db(), who.account.id, 'Codes');
     // The simulator reports the code named by a number's last three digits (105: failed, 106: bounce).
-    for (const [phone, i] of [['+15559990105', 1], ['+15559990106', 2], ['+15559990200', 3]] as const) {
+    for (const phone of ['+15559990105', '+15559990106', '+15559990200']) {
       const id = newId();
-      await sql`INSERT INTO contacts (id, account_id, phone_number, status, created_at) VALUES (${id}, ${who.account.id}, ${phone}, 'subscribed', now() - interval '1 minute')`.execute(db());
+      const seq = await allocateSeq(db(), who.account.id, 1);
+      await sql`INSERT INTO contacts (id, account_id, phone_number, status, seq, created_at) VALUES (${id}, ${who.account.id}, ${phone}, 'subscribed', ${seq}, now() - interval '1 minute')`.execute(db());
       await sql`INSERT INTO contact_groups (contact_id, group_id, account_id, created_at) VALUES (${id}, ${group}, ${who.account.id}, now() - interval '1 minute')`.execute(db());
-      void i;
     }
     const campaign = (await api('POST', '/v1/campaigns', { name: 'Codes', message: 'Hello', groups: [group] }, who)).json().data;
     await harness.sendAll(campaign.id);

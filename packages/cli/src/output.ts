@@ -50,7 +50,7 @@ export function print(output: Output, value: unknown, text: () => string): void 
  */
 export class Progress {
   private lastDecile = -1;
-  private finalPrinted = false;
+  private lastLine = '';
   private readonly started = Date.now();
 
   constructor(
@@ -72,9 +72,11 @@ export class Progress {
     }
     const decile = Math.floor(ratio * 10);
     const final = done >= total;
-    if ((decile === this.lastDecile && !final) || (final && this.finalPrinted)) return;
+    // A line per tenth of the way; at the end, a line whenever the detail changes (a campaign
+    // that has handed every message over still reports its deliveries).
+    if (final ? text === this.lastLine : decile === this.lastDecile) return;
     this.lastDecile = decile;
-    this.finalPrinted = final;
+    this.lastLine = text;
     this.output.err.write(`${text}\n`);
   }
 

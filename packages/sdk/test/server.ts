@@ -10,7 +10,7 @@ export interface TestServer extends TestContext {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
   /** A new account with an all-scopes token, and a client for it. */
-  newAccount(scopes?: string[]): Promise<{ token: string; accountId: string; client: Shortcode }>;
+  newAccount(scopes?: string[]): Promise<{ token: string; accountId: string; shortCode: string; client: Shortcode }>;
   client(options?: ClientOptions): Shortcode;
 }
 
@@ -26,7 +26,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     client,
     async newAccount(scopes) {
       const { token, account } = await createAccountWithToken(context.app, scopes);
-      return { token, accountId: account.id, client: client({ token }) };
+      return { token, accountId: account.id, shortCode: account.short_code, client: client({ token }) };
     },
   };
 }

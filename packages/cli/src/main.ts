@@ -589,7 +589,7 @@ async function run(ctx: Context, argv: string[]): Promise<void> {
       if (operation === 'deliveries') {
         const { values, positionals } = parse(rest, LIST_OPTIONS);
         const page = await (await ctx.client()).webhooks.deliveries(required(positionals, 0, 'webhook id'), listParams(values));
-        return printList(ctx, page as unknown as Page<Row>, ['id', 'event', 'status', 'attempts', 'last_status_code', 'created_at']);
+        return printList(ctx, page as unknown as Page<Row>, ['id', 'event', 'status', 'attempts', 'response_code', 'created_at', 'delivered_at']);
       }
       if (operation === 'redeliver') {
         const { positionals } = parse(rest, {});

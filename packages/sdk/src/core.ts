@@ -142,6 +142,7 @@ export class ApiClient {
   readonly #fetch: typeof globalThis.fetch;
   readonly #headers: Record<string, string>;
 
+  /** @param options - see {@link ClientOptions}. */
   constructor(options: ClientOptions = {}) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.#token = options.token;
@@ -192,6 +193,7 @@ export class ApiClient {
     }
   }
 
+  /** The URL to request for a pagination link: on the base URL, whatever origin the link names. */
   private rebase(link: string): string {
     let url: URL;
     try {
@@ -206,6 +208,7 @@ export class ApiClient {
     return `${this.baseUrl}${url.pathname.slice(at)}${url.search}`;
   }
 
+  /** One request with its retries: headers, body, timeout per attempt, backoff, typed errors. */
   private async send<T>(url: string, request: ApiRequest, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...(options.headers ?? {}) };
     let body: string | undefined;
@@ -259,6 +262,7 @@ export class ApiClient {
     }
   }
 
+  /** The JSON of a 2xx answer; `undefined` for 204 or an empty body. */
   private async parseSuccess(response: Response): Promise<unknown> {
     if (response.status === 204) return undefined;
     let text: string;
@@ -279,6 +283,7 @@ export class ApiClient {
     }
   }
 
+  /** The typed error of an error answer: `{status, message, errors}` bodies, OAuth `{error, error_description}`, or anything else. */
   private async toError(response: Response): Promise<ShortcodeError> {
     const headers = headersToRecord(response.headers);
     const text = await response.text().catch(() => '');

@@ -69,6 +69,7 @@ export async function codeChallengeFor(codeVerifier: string): Promise<string> {
 
 /** The OAuth endpoints of the server the client points at (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`). */
 export class OAuth {
+  /** Used through `client.oauth`; the client's base URL is the authorization server. */
   constructor(private readonly client: ApiClient) {}
 
   /**

@@ -3,6 +3,7 @@ import type { ListParams, Page, RequestOptions } from '../types.js';
 
 /** A group of API operations sharing the client's connection settings. */
 export abstract class Resource {
+  /** Resources are reached through the client's properties (`client.contacts`). */
   constructor(protected readonly client: ApiClient) {}
 
   /** `GET path` with the list query: one page. */

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseServerFlags } from './config.js';
 import { openDatabase } from './db/database.js';
 import { acquireEmbeddedLock } from './db/embedded-lock.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -13,7 +13,7 @@ import { createJobRunner } from './jobs/job-runner.js';
  * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(database.db);
@@ -67,8 +67,9 @@ async function main(): Promise<void> {
     }, 30_000);
     force.unref();
     try {
-      await app.close(); // stops accepting and waits for in-flight requests
-      await runner?.stop(); // finishes running jobs; unclaimed work stays queued for others
+      // HTTP: stop accepting and finish in-flight requests. Jobs: claim nothing more, let running
+      // handlers finish for up to 15 s, then give the rest back to the queue for other workers.
+      await Promise.all([app.close(), runner?.stop(15_000)]);
       redis?.disconnect();
       await database.close();
       releaseLock();

@@ -76,6 +76,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBodies(app);
   registerHealthRoutes(app, database.db);
   registerMetrics(app, database.db, { token: config.metricsToken });
+  // A worker process (ROLE=worker) answers only health and metrics; the API is ROLE=api/all's.
+  if (config.role === 'worker') return app;
   await registerOpenApi(app);
 
   await app.register(

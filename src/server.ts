@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, parseServerFlags } from './config.js';
 import { openDatabase } from './db/database.js';
-import { acquireEmbeddedLock } from './db/embedded-lock.js';
+import { acquireEmbeddedLock, DataDirectoryError } from './db/embedded-lock.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`Configuration error: ${err.message}\n`);
+  else if (err instanceof DataDirectoryError) process.stderr.write(`Shortcode cannot start: ${err.message}\n`);
   else process.stderr.write(`Shortcode failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -201,6 +201,50 @@ describe('the embedded database directory', () => {
   }, 180_000);
 });
 
+describe.runIf(process.getuid?.() === 0)('a full disk under the embedded database (needs root: mounts a small tmpfs)', () => {
+  let mountPoint: string | undefined;
+  afterAll(() => {
+    if (mountPoint) {
+      spawnSync('umount', ['-l', mountPoint]);
+      fs.rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a plain error, changes nothing, and starts once there is room', async () => {
+    mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-full-'));
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint], { encoding: 'utf8' });
+    expect(mount.status, mount.stderr).toBe(0);
+    const dataDir = path.join(mountPoint, 'data');
+    const first = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    const token = /access token:\s+([0-9a-f-]{36})/.exec(first.output())?.[1];
+    expect(await first.stop()).toBe(0);
+
+    // Fill what is left of the file system.
+    const filler = path.join(mountPoint, 'filler');
+    spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', 'count=100']);
+    expect(spawnSync('df', ['--output=avail', mountPoint], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)?.trim()).toBe('0');
+    const before = snapshot(dataDir);
+    const failed = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir }).then(
+      async (p) => {
+        await p.kill();
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    expect(failed).toMatch(/is not writable: it is on a full disk \(ENOSPC\)/);
+    expect(failed).not.toMatch(/\n\s+at /);
+    expect(snapshot(dataDir)).toEqual(before);
+
+    fs.rmSync(filler);
+    const again = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    try {
+      expect((await fetch(`${again.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  }, 180_000);
+});
+
 /** Every file's size and mtime under a directory. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

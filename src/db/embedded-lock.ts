@@ -62,6 +62,12 @@ export function acquireEmbeddedLock(dataDir: string): () => void {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(lockPath(dataDir), String(process.pid));
   } catch (err) {
+    // A full disk lets the file be created but not written: leave no empty lock file behind.
+    try {
+      fs.rmSync(lockPath(dataDir), { force: true });
+    } catch {
+      // read-only: nothing was created
+    }
     explain(dataDir, err);
   }
   return () => {

@@ -14,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Connections each process opens to PostgreSQL (processes × pool must fit max_connections). */
+  databasePoolSize: number;
   redisUrl: string | undefined;
   role: ProcessRole;
   logLevel: string;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: url(env, 'DATABASE_URL'),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL'),
     role: flags.role !== undefined ? oneOf({ '--role': flags.role }, '--role', ['api', 'worker', 'all'] as const, 'all') : oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),

@@ -15,7 +15,7 @@ import { createJobRunner } from './jobs/job-runner.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await migrateToLatest(database.db);
 
   const redis = config.redisUrl

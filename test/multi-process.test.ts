@@ -30,7 +30,7 @@ let tokens: { smoke: string; shared: string; outage: string; probe: string; afte
 beforeAll(async () => {
   redis = await privateRedis();
   database = await scratchDatabase(SERVER_URL, 'shortcode_mp');
-  const common = { DATABASE_URL: database.url, REDIS_URL: redis.url, RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_MS: '60000' };
+  const common = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', REDIS_URL: redis.url, RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_MS: '60000' };
   // The CLI migrates the database before the servers start, as an operator would.
   const { accountId, token } = await newAccountToken(common);
   tokens = { smoke: newToken(common, accountId), shared: token, outage: newToken(common, accountId), probe: newToken(common, accountId), after: newToken(common, accountId) };

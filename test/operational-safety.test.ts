@@ -23,6 +23,14 @@ describe('process role', () => {
   });
 });
 
+describe('connections per process', () => {
+  it('is DATABASE_POOL_SIZE, 10 by default', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '3' }).databasePoolSize).toBe(3);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE must be an integer between 1 and 1000/);
+  });
+});
+
 describe('graceful shutdown of a worker', () => {
   const log = pino({ level: 'silent' });
   let database: TestDatabase;

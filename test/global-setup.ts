@@ -12,7 +12,10 @@ import { migrateToLatest } from '../src/db/migrator.js';
 export default async function setup(project: TestProject) {
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  const template = `shortcode_tpl_${randomBytes(4).toString('hex')}`;
+  // One id per run: this run's databases are shortcode_t_<run>_*, and its teardown drops only
+  // those (other worktrees' suites share the server and run at the same time).
+  const run = randomBytes(4).toString('hex');
+  const template = `shortcode_tpl_${run}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
@@ -20,11 +23,13 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(database.db);
   await database.close();
   project.provide('templateDatabase', template);
+  project.provide('testRunId', run);
 
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-    // Clean up databases left by test files that crashed.
-    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'shortcode_t_%'`);
+    // Clean up databases left by this run's test files that crashed. (`_` is a LIKE wildcard:
+    // unescaped, 'shortcode_t_%' also matched every other run's template and databases.)
+    const left = await admin.query(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [`shortcode_t_${run}_`]);
     for (const row of left.rows as Array<{ datname: string }>) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await admin.end();
   };
@@ -39,5 +44,6 @@ export function withDatabase(url: string, name: string): string {
 declare module 'vitest' {
   export interface ProvidedContext {
     templateDatabase: string;
+    testRunId: string;
   }
 }

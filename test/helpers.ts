@@ -21,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await migrateToLatest(database.db);
     return { ...database, dispose: () => database.close() };
   }
-  const name = `shortcode_t_${randomBytes(6).toString('hex')}`;
+  const name = `shortcode_t_${inject('testRunId')}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { observe, observerCount } from '../src/lib/observe.js';
+import { addObserver, observe, observerCount } from '../src/lib/observe.js';
+import { SmppTransport } from '../src/transports/smpp/smpp-transport.js';
+import { TestSmsc } from '../src/transports/smpp/test-smsc.js';
 import { createTestApp, type TestContext } from './helpers.js';
 
 describe('metrics reported by the services', () => {
@@ -39,5 +41,26 @@ describe('metrics reported by the services', () => {
     expect(observerCount()).toBe(listening);
     observe.webhookAttempt('delivered');
     expect(await scrape()).toMatch(/shortcode_webhook_attempts_total\{outcome="delivered"\} 2/);
+  });
+});
+
+describe('SMPP window use', () => {
+  it('reports the submits holding a window slot, never more than the window', async () => {
+    const smsc = await TestSmsc.start({ answerDelayMs: 150 });
+    const transport = new SmppTransport({ host: '127.0.0.1', port: smsc.port, systemId: 'test', password: 'secret', window: 3, responseTimeoutMs: 5_000, startTimeoutMs: 5_000 });
+    const seen: Array<[number, number]> = [];
+    const remove = addObserver({ smppWindow: (bind, inFlight, size) => bind === transport.name && seen.push([inFlight, size]) });
+    try {
+      await transport.start({ onDeliveryReport: async () => undefined, onInbound: async () => undefined });
+      const results = await transport.submit(Array.from({ length: 8 }, (_, i) => ({ messageId: `m${i}`, from: '64600', to: `+1555000${String(i).padStart(4, '0')}`, text: `Hi ${i}` })));
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(Math.max(...seen.map(([n]) => n))).toBe(3);
+      expect(seen.every(([, size]) => size === 3)).toBe(true);
+      expect(seen.at(-1)![0]).toBe(0);
+    } finally {
+      remove();
+      await transport.stop();
+      await smsc.close();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addObserver, observe, observerCount } from '../src/lib/observe.js';
+import http from 'node:http';
+import { deliverWebhook } from '../src/modules/webhooks/webhook-http.js';
 import { SmppTransport } from '../src/transports/smpp/smpp-transport.js';
 import { TestSmsc } from '../src/transports/smpp/test-smsc.js';
 import { createTestApp, type TestContext } from './helpers.js';
@@ -61,6 +63,29 @@ describe('SMPP window use', () => {
       remove();
       await transport.stop();
       await smsc.close();
+    }
+  });
+});
+
+describe('webhook attempts', () => {
+  it('are counted by outcome as they are made', async () => {
+    const server = http.createServer((req, res) => {
+      res.statusCode = req.url === '/gone' ? 410 : req.url === '/fail' ? 500 : 200;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const outcomes: string[] = [];
+    const remove = addObserver({ webhookAttempt: (outcome) => outcomes.push(outcome) });
+    try {
+      for (const path of ['/ok', '/fail', '/gone']) {
+        await deliverWebhook({ url: `http://127.0.0.1:${port}${path}`, body: '{}', headers: {}, timeoutMs: 5_000, maxResponseBytes: 1024, allowPrivateNetworks: true });
+      }
+      await deliverWebhook({ url: 'http://127.0.0.1:1/refused', body: '{}', headers: {}, timeoutMs: 5_000, maxResponseBytes: 1024, allowPrivateNetworks: true });
+      expect(outcomes).toEqual(['success', 'failure', 'gone', 'failure']);
+    } finally {
+      remove();
+      server.close();
     }
   });
 });

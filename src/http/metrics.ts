@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import client from 'prom-client';
 import type { DB } from '../db/tables.js';
 import { createJobsRepo } from '../jobs/jobs.repo.js';
@@ -57,6 +57,43 @@ export function registerMetrics(app: FastifyInstance, db: Kysely<DB>, options: {
       for (const row of await jobs.depthByKind()) {
         if (row.status === 'queued' && row.oldest) this.set({ kind: row.kind }, Math.max(0, (now - row.oldest.getTime()) / 1000));
       }
+    },
+  });
+
+  // Messages by status and delivery code, and the credits they carry, read from PostgreSQL at
+  // scrape time (every process reports the same totals; at most one query per 10 s each).
+  let messageStats: { at: number; rows: Array<{ status: string; code: number | null; count: number; credits: number }> } | undefined;
+  const loadMessageStats = async () => {
+    if (messageStats && Date.now() - messageStats.at < 10_000) return messageStats.rows;
+    const exists = (await sql<{ t: string | null }>`SELECT to_regclass('messages')::text AS t`.execute(db)).rows[0]?.t;
+    const rows = exists
+      ? (
+          await sql<{ status: string; code: number | null; count: number; credits: number }>`
+            SELECT status, receipt_code AS code, count(*)::int AS count, coalesce(sum(credits), 0)::int AS credits
+            FROM messages GROUP BY status, receipt_code`.execute(db)
+        ).rows
+      : [];
+    messageStats = { at: Date.now(), rows };
+    return rows;
+  };
+  new client.Gauge({
+    name: 'shortcode_messages',
+    help: 'Messages in the database by status and delivery code (empty when none yet)',
+    labelNames: ['status', 'code'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await loadMessageStats()) this.inc({ status: row.status, code: row.code === null ? '' : String(row.code) }, row.count);
+    },
+  });
+  new client.Gauge({
+    name: 'shortcode_message_credits',
+    help: 'Credits charged for the messages in the database, by message status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await loadMessageStats()) this.inc({ status: row.status }, row.credits);
     },
   });
 

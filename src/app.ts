@@ -9,7 +9,7 @@ import type { Database } from './db/database.js';
 import { AccessLogController } from './http/access-log.js';
 import { registerBearerAuth } from './http/auth.js';
 import { registerJsonBodies, requireJsonAcceptable } from './http/content-negotiation.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { registerErrorHandling, sendError } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -75,6 +75,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       querystringParser: (raw: string) => qs.parse(raw, { depth: 2, arrayLimit: 50, parameterLimit: 200, allowDots: false }),
       ignoreTrailingSlash: true,
     },
+    // URLs the router cannot decode (invalid percent-encoding, lone surrogates) or with a path
+    // segment over 100 characters cannot name a resource: 404 in the documented shape.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 404, 'Resource not found.');
+      request.log.error({ err: error }, 'router error');
+      return sendError(reply, 500, 'An error occurred on our server. Quote the X-Request-Id header if you contact us.');
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -88,6 +96,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBodies(app);
   registerHealthRoutes(app, database.db);
   registerMetrics(app, database.db, { token: config.metricsToken });
+  // A worker process (ROLE=worker) answers only health and metrics; the API is ROLE=api/all's.
+  if (config.role === 'worker') return app;
   await registerOpenApi(app);
   await app.register(publicPagesRoutes);
 

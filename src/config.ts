@@ -14,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Connections each process opens to PostgreSQL (processes × pool must fit max_connections). */
+  databasePoolSize: number;
   redisUrl: string | undefined;
   role: ProcessRole;
   logLevel: string;
@@ -134,7 +136,35 @@ function url(env: Env, name: string): string | undefined {
   return raw;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** Command-line flags of the server entry; they take precedence over the environment. */
+export interface ServerFlags {
+  role?: string | undefined;
+}
+
+/**
+ * Parses the server's command line: `--role api|worker|all` (or `--role=api`). Anything else is
+ * a ConfigError, so a typo is not silently ignored.
+ */
+export function parseServerFlags(argv: readonly string[]): ServerFlags {
+  const flags: ServerFlags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^--role=(.*)$/.exec(arg);
+    if (inline) {
+      if (!inline[1]) throw new ConfigError('--role needs a value: api, worker or all');
+      flags.role = inline[1];
+    }
+    else if (arg === '--role') {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new ConfigError('--role needs a value: api, worker or all');
+      flags.role = value;
+      i++;
+    } else throw new ConfigError(`Unknown argument "${arg}". Usage: shortcode [--role api|worker|all]`);
+  }
+  return flags;
+}
+
+export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development');
   const publicUrl = url(env, 'PUBLIC_URL');
   const databaseUrl = url(env, 'DATABASE_URL');
@@ -154,8 +184,10 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
+    databaseUrl: url(env, 'DATABASE_URL'),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL'),
-    role: oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
+    role: flags.role !== undefined ? oneOf({ '--role': flags.role }, '--role', ['api', 'worker', 'all'] as const, 'all') : oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     rateLimit: {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseServerFlags } from './config.js';
 import { openDatabase } from './db/database.js';
-import { acquireEmbeddedLock } from './db/embedded-lock.js';
+import { acquireEmbeddedLock, DataDirectoryError } from './db/embedded-lock.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   // Without SECRETS_KEY (allowed except in production with DATABASE_URL) the key lives in
   // DATA_DIR/secrets.key, generated on first start.
   const config = loaded.secretsKey ? loaded : { ...loaded, secretsKey: loadOrCreateKeyFile(loaded.dataDir) };
+  const config = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await migrateToLatest(database.db);
 
   const redis = config.redisUrl
@@ -101,6 +102,9 @@ async function main(): Promise<void> {
         messaging?.stop(), // finishes in-flight batches; queued messages stay for the next worker
         webhookWorker?.stop(), // finishes attempts in flight, records them, releases the rest
       ]);
+      // HTTP: stop accepting and finish in-flight requests. Jobs: claim nothing more, let running
+      // handlers finish for up to 15 s, then give the rest back to the queue for other workers.
+      await Promise.all([app.close(), runner?.stop(15_000)]);
       redis?.disconnect();
       await database.close();
       releaseLock();
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`Configuration error: ${err.message}\n`);
+  else if (err instanceof DataDirectoryError) process.stderr.write(`Shortcode cannot start: ${err.message}\n`);
   else process.stderr.write(`Shortcode failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

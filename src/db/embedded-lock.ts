@@ -10,6 +10,27 @@ const LOCK_FILE = 'shortcode-server.pid';
 
 export class EmbeddedDatabaseInUseError extends Error {}
 
+/** The data directory cannot be written (read-only, no permission, or full): said plainly. */
+export class DataDirectoryError extends Error {}
+
+const UNWRITABLE: Record<string, string> = {
+  EROFS: 'is on a read-only file system',
+  EACCES: 'is not writable by this user',
+  EPERM: 'is not writable by this user',
+  ENOSPC: 'is on a full disk',
+  EDQUOT: 'is over its disk quota',
+};
+
+function explain(dataDir: string, err: unknown): never {
+  const code = (err as { code?: string }).code ?? '';
+  const why = UNWRITABLE[code];
+  if (!why) throw err;
+  throw new DataDirectoryError(
+    `The data directory ${dataDir} is not writable: it ${why} (${code}). The embedded database needs a writable DATA_DIR; ` +
+      'nothing was changed in it. Fix the directory (or point DATA_DIR elsewhere) and start again.',
+  );
+}
+
 export function lockPath(dataDir: string): string {
   return path.join(dataDir, LOCK_FILE);
 }
@@ -37,8 +58,18 @@ export function assertEmbeddedDatabaseFree(dataDir: string): void {
 
 export function acquireEmbeddedLock(dataDir: string): () => void {
   assertEmbeddedDatabaseFree(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(lockPath(dataDir), String(process.pid));
+  try {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(lockPath(dataDir), String(process.pid));
+  } catch (err) {
+    // A full disk lets the file be created but not written: leave no empty lock file behind.
+    try {
+      fs.rmSync(lockPath(dataDir), { force: true });
+    } catch {
+      // read-only: nothing was created
+    }
+    explain(dataDir, err);
+  }
   return () => {
     try {
       if (fs.readFileSync(lockPath(dataDir), 'utf8').trim() === String(process.pid)) fs.unlinkSync(lockPath(dataDir));

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import client from 'prom-client';
 import type { DB } from '../db/tables.js';
 import { createJobsRepo } from '../jobs/jobs.repo.js';
+import { addObserver } from '../lib/observe.js';
 import { constantTimeEqual } from '../lib/secrets.js';
 
 declare module 'fastify' {
@@ -57,6 +58,73 @@ export function registerMetrics(app: FastifyInstance, db: Kysely<DB>, options: {
         if (row.status === 'queued' && row.oldest) this.set({ kind: row.kind }, Math.max(0, (now - row.oldest.getTime()) / 1000));
       }
     },
+  });
+
+  // Messages by status and delivery code, and the credits they carry, read from PostgreSQL at
+  // scrape time (every process reports the same totals; at most one query per 10 s each).
+  let messageStats: { at: number; rows: Array<{ status: string; code: number | null; count: number; credits: number }> } | undefined;
+  const loadMessageStats = async () => {
+    if (messageStats && Date.now() - messageStats.at < 10_000) return messageStats.rows;
+    const exists = (await sql<{ t: string | null }>`SELECT to_regclass('messages')::text AS t`.execute(db)).rows[0]?.t;
+    const rows = exists
+      ? (
+          await sql<{ status: string; code: number | null; count: number; credits: number }>`
+            SELECT status, receipt_code AS code, count(*)::int AS count, coalesce(sum(credits), 0)::int AS credits
+            FROM messages GROUP BY status, receipt_code`.execute(db)
+        ).rows
+      : [];
+    messageStats = { at: Date.now(), rows };
+    return rows;
+  };
+  new client.Gauge({
+    name: 'shortcode_messages',
+    help: 'Messages in the database by status and delivery code (empty when none yet)',
+    labelNames: ['status', 'code'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await loadMessageStats()) this.inc({ status: row.status, code: row.code === null ? '' : String(row.code) }, row.count);
+    },
+  });
+  new client.Gauge({
+    name: 'shortcode_message_credits',
+    help: 'Credits charged for the messages in the database, by message status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await loadMessageStats()) this.inc({ status: row.status }, row.credits);
+    },
+  });
+
+  // What the services report through src/lib/observe.ts (messages, credits, webhooks, SMPP).
+  const messages = new client.Counter({
+    name: 'shortcode_messages_total',
+    help: 'Messages reaching a status, by status and delivery code (empty when none)',
+    labelNames: ['status', 'code'] as const,
+    registers: [registry],
+  });
+  const credits = new client.Counter({ name: 'shortcode_credits_spent_total', help: 'Credits taken from account balances (net of refunds)', registers: [registry] });
+  const creditsRefunded = new client.Counter({ name: 'shortcode_credits_refunded_total', help: 'Credits given back to account balances', registers: [registry] });
+  const webhookAttempts = new client.Counter({
+    name: 'shortcode_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const smppInFlight = new client.Gauge({ name: 'shortcode_smpp_window_in_flight', help: 'SMPP submits awaiting a response, per bind', labelNames: ['bind'] as const, registers: [registry] });
+  const smppWindowSize = new client.Gauge({ name: 'shortcode_smpp_window_size', help: 'SMPP window size, per bind', labelNames: ['bind'] as const, registers: [registry] });
+  const removeObserver = addObserver({
+    messageStatus: (status, code, count = 1) => messages.inc({ status, code: code === null || code === undefined ? '' : String(code) }, count),
+    creditsSpent: (n) => (n >= 0 ? credits.inc(n) : creditsRefunded.inc(-n)),
+    webhookAttempt: (outcome) => webhookAttempts.inc({ outcome }),
+    smppWindow: (bind, inFlight, size) => {
+      smppInFlight.set({ bind }, inFlight);
+      smppWindowSize.set({ bind }, size);
+    },
+  });
+  app.addHook('onClose', async () => {
+    removeObserver();
   });
 
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {

@@ -58,16 +58,25 @@ export function createJobRunner(options: JobRunnerOptions) {
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let reaperTimer: NodeJS.Timeout | undefined;
 
+  /** Jobs given back by stop(): their handlers' late outcomes must not be recorded. */
+  const released = new Set<string>();
+
   async function runOne(job: JobRow): Promise<void> {
     const handler = options.handlers[job.kind];
     try {
       if (!handler) throw new PermanentJobError(`no handler for job kind ${job.kind}`);
       await handler(job.payload, { job, signal: abort.signal });
+      if (released.has(job.id)) return;
       await repo.complete(job.id, workerId);
     } catch (err) {
+      if (released.has(job.id)) return;
       const message = err instanceof Error ? err.message : String(err);
       try {
-        if (err instanceof RetryJobError) {
+        if (abort.signal.aborted && !(err instanceof PermanentJobError) && !(err instanceof RetryJobError)) {
+          // Interrupted by shutdown (the handler saw the signal and gave up): not a failure.
+          // The job goes back to the queue at once, without counting the attempt.
+          await repo.release([job.id], workerId);
+        } else if (err instanceof RetryJobError) {
           await repo.retryLater(job.id, workerId, err.runAt, message);
         } else if (err instanceof PermanentJobError || job.attempts >= job.max_attempts) {
           options.log.error({ err, jobId: job.id, kind: job.kind }, 'job failed permanently');
@@ -138,8 +147,13 @@ export function createJobRunner(options: JobRunnerOptions) {
     poke(): void {
       wake?.();
     },
-    /** Stops claiming, lets running handlers finish (they see `signal.aborted`), then returns. */
-    async stop(): Promise<void> {
+    /**
+     * Stops claiming and lets running handlers finish (they see `signal.aborted` and should
+     * checkpoint). Handlers still running after `graceMs` have their jobs released: the claim is
+     * dropped (attempt not counted) so another worker takes them at once instead of waiting for
+     * the lease to expire; whatever such a handler does later is not recorded.
+     */
+    async stop(graceMs = 20_000): Promise<void> {
       if (!running) return;
       running = false;
       abort.abort();
@@ -147,7 +161,18 @@ export function createJobRunner(options: JobRunnerOptions) {
       clearInterval(heartbeatTimer);
       clearInterval(reaperTimer);
       await loop;
-      await Promise.allSettled([...inFlight.values()]);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), graceMs);
+      });
+      const outcome = await Promise.race([Promise.allSettled([...inFlight.values()]).then(() => 'done' as const), grace]);
+      clearTimeout(timer);
+      if (outcome === 'timeout' && inFlight.size > 0) {
+        const ids = [...inFlight.keys()];
+        for (const id of ids) released.add(id);
+        await repo.release(ids, workerId).catch((err) => options.log.error({ err }, 'could not release jobs at shutdown; their leases will expire'));
+        options.log.warn({ jobs: ids.length }, 'shutdown: released jobs whose handlers did not finish in time');
+      }
     },
     /** For tests and the CLI: run due jobs until none are left. */
     async drain(): Promise<void> {

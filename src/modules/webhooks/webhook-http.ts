@@ -17,6 +17,7 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isForbiddenAddress, validateWebhookUrl } from './webhook-url-policy.js';
+import { observe } from '../../lib/observe.js';
 
 export type DeliveryOutcome = 'success' | 'failure' | 'gone';
 
@@ -157,6 +158,12 @@ function resolveWithin(input: DeliverWebhookInput, hostname: string): Promise<Lo
 }
 
 export async function deliverWebhook(input: DeliverWebhookInput): Promise<DeliveryResult> {
+  const result = await attemptDelivery(input);
+  observe.webhookAttempt(result.outcome);
+  return result;
+}
+
+async function attemptDelivery(input: DeliverWebhookInput): Promise<DeliveryResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const fail = (error: string): DeliveryResult => ({ outcome: 'failure', latencyMs: elapsed(), error });

@@ -4,6 +4,7 @@ import { planSegments, type SmsEncoding } from '../../modules/messages/segments.
 import { SMSC_REJECTED, TEMPORARY_FAILURE } from '../delivery-codes.js';
 import type { InboundSms, OutboundSms, SmsTransport, SubmitResult, TransportHandlers } from '../transport.js';
 import { isReceiptEsmClass, parseReceipt } from './receipt.js';
+import { observe } from '../../lib/observe.js';
 
 /**
  * SmsTransport over SMPP 3.4 (bind_transceiver), using the `smpp` package for PDU framing.
@@ -175,6 +176,9 @@ export class SmppTransport implements SmsTransport {
   private handlers: TransportHandlers | undefined;
   private connection: Connection | undefined;
   private readonly window: Semaphore;
+  private readonly windowSize: number;
+  /** Submits holding a window slot (for the shortcode_smpp_window_in_flight metric). */
+  private inWindow = 0;
   private nextSendAt = 0;
   private concatRef = Math.floor(Math.random() * 256);
   private reconnectAttempt = 0;
@@ -201,7 +205,8 @@ export class SmppTransport implements SmsTransport {
       ...(Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as SmppTransportConfig),
     };
     this.name = this.config.name;
-    this.window = new Semaphore(Math.max(1, this.config.window));
+    this.windowSize = Math.max(1, this.config.window);
+    this.window = new Semaphore(this.windowSize);
   }
 
   /** True while bound; submits made now go straight out. */
@@ -316,6 +321,8 @@ export class SmppTransport implements SmsTransport {
   private async submitPart(fields: Record<string, unknown>): Promise<PartResult> {
     if (this.stopped) return transient('transport stopped');
     await this.window.acquire();
+    this.inWindow++;
+    observe.smppWindow(this.name, this.inWindow, this.windowSize);
     try {
       await this.pace();
       // Waiting for the (re)bind inside the window keeps the queue order and the window intact.
@@ -328,6 +335,8 @@ export class SmppTransport implements SmsTransport {
       if (this.stopped || !connection?.bound) return transient('connection lost before submit');
       return await this.send(connection, fields);
     } finally {
+      this.inWindow--;
+      observe.smppWindow(this.name, this.inWindow, this.windowSize);
       this.window.release();
     }
   }

@@ -1,0 +1,263 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, newAccountToken, newToken, privatePostgres, startServer, waitFor, type PrivatePostgres, type ServerProcess } from './processes.js';
+
+/**
+ * Faults with real processes: PostgreSQL restarted under load (a private cluster, never the
+ * shared server), Redis unreachable from the start, a read-only data directory for the
+ * embedded database, and SIGKILL right after the embedded server acknowledged a write.
+ */
+
+interface Outcome {
+  status: number;
+  ms: number;
+  at: number;
+}
+
+async function timed(url: string, init: RequestInit = {}): Promise<Outcome> {
+  const t0 = Date.now();
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+    await res.arrayBuffer();
+    return { status: res.status, ms: Date.now() - t0, at: t0 };
+  } catch {
+    return { status: 0, ms: Date.now() - t0, at: t0 };
+  }
+}
+
+describe('PostgreSQL restarted during load', () => {
+  let postgres: PrivatePostgres;
+  let api: ServerProcess;
+  let env: Record<string, string>;
+  let accountId: string;
+  let token: string;
+
+  beforeAll(async () => {
+    postgres = await privatePostgres();
+    env = { DATABASE_URL: postgres.url, RATE_LIMIT_MAX: '1000000' };
+    ({ accountId, token } = await newAccountToken(env));
+    api = await startServer({ ...env, ROLE: 'all' });
+  }, 120_000);
+  afterAll(async () => {
+    await api?.kill();
+    await postgres?.destroy();
+  });
+
+  it('answers 503 fast while it is down and recovers on its own once it is back', async () => {
+    // Tokens issued now are unknown to the API's 5 s token cache: each request that uses one
+    // for the first time must reach the database.
+    const fresh = Array.from({ length: 6 }, () => newToken(env, accountId));
+    const outcomes: Outcome[] = [];
+    let loading = true;
+    const load = (async () => {
+      while (loading) {
+        const batch = await Promise.all([
+          timed(`${api.base}/v1/carriers?limit=5`, { headers: { authorization: `Bearer ${token}` } }),
+          timed(`${api.base}/readyz`),
+          timed(`${api.base}/v1/carriers?limit=5`, { headers: { authorization: `Bearer ${token}` } }),
+        ]);
+        outcomes.push(...batch);
+      }
+    })();
+
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stoppedAt = Date.now();
+    await postgres.stop();
+
+    // While it is down: readiness and uncached work fail fast, in the documented shape.
+    const ready = await timed(`${api.base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.ms).toBeLessThan(3_000);
+    const t0 = Date.now();
+    const res = await fetch(`${api.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${fresh[0]}` }, signal: AbortSignal.timeout(15_000) });
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toEqual({ status: 503, message: expect.any(String), errors: {} });
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    await postgres.start();
+    const restartedAt = Date.now();
+    // No restart of the API: its pool reconnects by itself.
+    await waitFor('the API to be ready again', async () => (await timed(`${api.base}/readyz`)).status === 200, 20_000, 200);
+    const recoveredMs = Date.now() - restartedAt;
+    const again = await fetch(`${api.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${fresh[1]}` } });
+    expect(again.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_000));
+    loading = false;
+    await load;
+
+    const statuses = new Set(outcomes.map((o) => o.status));
+    expect([...statuses].filter((s) => s !== 200 && s !== 503), JSON.stringify([...statuses])).toEqual([]);
+    const during = outcomes.filter((o) => o.at >= stoppedAt && o.at < restartedAt);
+    expect(during.length).toBeGreaterThan(0);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(6_000);
+    expect(outcomes.filter((o) => o.at > restartedAt + recoveredMs + 200).every((o) => o.status === 200)).toBe(true);
+    console.info(`PostgreSQL restart: ${outcomes.length} requests, ${outcomes.filter((o) => o.status === 503).length} answered 503 while down, ` +
+      `slowest ${Math.max(...outcomes.map((o) => o.ms))} ms, ready again ${recoveredMs} ms after PostgreSQL was back`);
+  });
+});
+
+describe('Redis unreachable from the start', () => {
+  let postgres: PrivatePostgres;
+  let api: ServerProcess;
+  afterAll(async () => {
+    await api?.kill();
+    await postgres?.destroy();
+  });
+
+  it('serves the API, counting rate limits in the process, without slowing down', async () => {
+    postgres = await privatePostgres();
+    const env = { DATABASE_URL: postgres.url, RATE_LIMIT_MAX: '5' };
+    const { token } = await newAccountToken(env);
+    api = await startServer({ ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < 7; i++) outcomes.push(await timed(`${api.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } }));
+    expect(outcomes.map((o) => o.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(1_000);
+    await waitFor('the warning', () => /Redis is unavailable/.test(api.output()), 5_000);
+  }, 120_000);
+});
+
+describe('the embedded database directory', () => {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  let base: string;
+  let mounted: string | undefined;
+  beforeAll(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-datadir-'));
+  });
+  afterAll(() => {
+    if (mounted) spawnSync('umount', ['-l', mounted]);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  const demoToken = (output: string) => /access token:\s+([0-9a-f-]{36})/.exec(output)?.[1];
+  let killedToken: string | undefined;
+
+  it('keeps a write acknowledged just before SIGKILL (the demo account and its token)', async () => {
+    const dataDir = path.join(base, 'killed');
+    const first = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    const token = demoToken(first.output());
+    expect(token).toBeDefined();
+    killedToken = token;
+    await first.kill(); // no shutdown, no checkpoint: straight after the acknowledgement
+    const second = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    try {
+      expect(second.output()).not.toMatch(/demo account was created/);
+      const res = await fetch(`${second.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  }, 180_000);
+
+  it('refuses to start on a read-only data directory with a clear error, and the data is intact afterwards', async () => {
+    // The directory the previous test left, stopped cleanly, with its demo token.
+    const dataDir = path.join(base, 'killed');
+    const token = killedToken;
+    expect(token).toBeDefined();
+
+    // Root ignores file permissions: make the directory read-only with a read-only bind mount.
+    if (isRoot) {
+      const bind = spawnSync('mount', ['--bind', dataDir, dataDir], { encoding: 'utf8' });
+      expect(bind.status, bind.stderr).toBe(0);
+      mounted = dataDir;
+      const ro = spawnSync('mount', ['-o', 'remount,bind,ro', dataDir], { encoding: 'utf8' });
+      expect(ro.status, ro.stderr).toBe(0);
+    } else {
+      spawnSync('chmod', ['-R', 'a-w', dataDir]);
+    }
+    const before = snapshot(dataDir);
+    const t0 = Date.now();
+    const failed = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir }).then(
+      async (p) => {
+        await p.kill();
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    console.info(`read-only DATA_DIR: refused in ${Date.now() - t0} ms`);
+    expect(failed).toMatch(/exited \(1\)/);
+    expect(failed).toMatch(/data directory .* is not writable/i);
+    expect(failed).not.toMatch(/\n\s+at /); // a sentence, not a stack trace
+    expect(snapshot(dataDir)).toEqual(before);
+
+    if (isRoot) {
+      expect(spawnSync('umount', [dataDir]).status).toBe(0);
+      mounted = undefined;
+    } else {
+      spawnSync('chmod', ['-R', 'u+w', dataDir]);
+    }
+    const again = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    try {
+      const res = await fetch(`${again.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await again.stop();
+    }
+  }, 180_000);
+});
+
+describe.runIf(process.getuid?.() === 0)('a full disk under the embedded database (needs root: mounts a small tmpfs)', () => {
+  let mountPoint: string | undefined;
+  afterAll(() => {
+    if (mountPoint) {
+      spawnSync('umount', ['-l', mountPoint]);
+      fs.rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a plain error, changes nothing, and starts once there is room', async () => {
+    mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-full-'));
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint], { encoding: 'utf8' });
+    expect(mount.status, mount.stderr).toBe(0);
+    const dataDir = path.join(mountPoint, 'data');
+    const first = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    const token = /access token:\s+([0-9a-f-]{36})/.exec(first.output())?.[1];
+    expect(await first.stop()).toBe(0);
+
+    // Fill what is left of the file system.
+    const filler = path.join(mountPoint, 'filler');
+    spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', 'count=100']);
+    expect(spawnSync('df', ['--output=avail', mountPoint], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)?.trim()).toBe('0');
+    const before = snapshot(dataDir);
+    const failed = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir }).then(
+      async (p) => {
+        await p.kill();
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    expect(failed).toMatch(/is not writable: it is on a full disk \(ENOSPC\)/);
+    expect(failed).not.toMatch(/\n\s+at /);
+    expect(snapshot(dataDir)).toEqual(before);
+
+    fs.rmSync(filler);
+    const again = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    try {
+      expect((await fetch(`${again.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  }, 180_000);
+});
+
+/** Every file's size and mtime under a directory. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else {
+        const st = fs.statSync(full);
+        out[path.relative(dir, full)] = `${st.size}:${st.mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}

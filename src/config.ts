@@ -34,7 +34,6 @@ export interface Config {
    */
   secretsKey: Buffer | undefined;
   webhooks: WebhooksConfig;
-  messaging: MessagingConfig;
   /** Contacts per campaign fan-out statement (one transaction each). */
   campaignFanOutBatchSize: number;
 }
@@ -184,7 +183,6 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
-    databaseUrl: url(env, 'DATABASE_URL'),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL'),
     role: flags.role !== undefined ? oneOf({ '--role': flags.role }, '--role', ['api', 'worker', 'all'] as const, 'all') : oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
@@ -207,7 +205,6 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
       leaseMs: webhooksLease,
     },
     messaging: loadMessagingConfig(env),
-    metricsToken: env.METRICS_TOKEN || undefined,
     campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
   };
 }

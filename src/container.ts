@@ -100,10 +100,6 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
     coupons,
     campaigns,
   };
-  const messages = createMessagesService({ db });
-  const scheduledMessages = createScheduledMessagesService({ db, messages });
-  const inbound = createInboundService({ db });
-  return { tokens, accounts, carriers, optIns, phoneNumbers, fields, groups, contacts, imports, messages, scheduledMessages, inbound, campaignTemplates, coupons, campaigns };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -19,11 +19,10 @@ import { createJobsRepo } from './jobs/jobs.repo.js';
  * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  const loaded = loadConfig();
+  const loaded = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
   // Without SECRETS_KEY (allowed except in production with DATABASE_URL) the key lives in
   // DATA_DIR/secrets.key, generated on first start.
   const config = loaded.secretsKey ? loaded : { ...loaded, secretsKey: loadOrCreateKeyFile(loaded.dataDir) };
-  const config = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await migrateToLatest(database.db);
@@ -96,15 +95,15 @@ async function main(): Promise<void> {
     }, 30_000);
     force.unref();
     try {
-      await app.close(); // stops accepting and waits for in-flight requests
-      await Promise.all([
-        runner?.stop(), // finishes running jobs; unclaimed work stays queued for others
-        messaging?.stop(), // finishes in-flight batches; queued messages stay for the next worker
-        webhookWorker?.stop(), // finishes attempts in flight, records them, releases the rest
-      ]);
       // HTTP: stop accepting and finish in-flight requests. Jobs: claim nothing more, let running
       // handlers finish for up to 15 s, then give the rest back to the queue for other workers.
-      await Promise.all([app.close(), runner?.stop(15_000)]);
+      // Dispatcher and webhook workers finish their in-flight batches and release the rest.
+      await Promise.all([
+        app.close(),
+        runner?.stop(15_000),
+        messaging?.stop(),
+        webhookWorker?.stop(),
+      ]);
       redis?.disconnect();
       await database.close();
       releaseLock();

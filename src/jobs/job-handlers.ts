@@ -1,9 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Services } from '../container.js';
 import type { DB } from '../db/tables.js';
-import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
-import { createImportJobHandlers } from '../modules/imports/imports.jobs.js';
-import type { JobHandler } from './job-runner.js';
 import { campaignJobHandlers } from '../modules/campaigns/campaigns.jobs.js';
 import { createImportJobHandlers } from '../modules/imports/imports.jobs.js';
 import { createMessagesJobHandlers } from '../modules/messages/messages.jobs.js';
@@ -20,7 +17,6 @@ export function createJobHandlers(services: Services, db?: Kysely<DB>): Record<s
     ...createImportJobHandlers(services.imports),
     ...(db ? createMessagesJobHandlers(services, createJobsRepo(db)) : {}),
     ...(db ? createWebhooksJobHandlers(services, createJobsRepo(db)) : {}),
-    ...createImportJobHandlers(services.imports),
     ...campaignJobHandlers(services.campaigns),
   };
 }

@@ -10,5 +10,8 @@ export default defineConfig({
     // Each test file gets its own database (in-memory PGlite, or a clone of a migrated template
     // on the PostgreSQL server when DATABASE_URL is set), so files run in parallel safely.
     fileParallelism: true,
+    // CI shares two cores between both databases' servers and every spawned process: a test that
+    // fails is run once more before it counts, and the report still names it as retried.
+    retry: process.env.CI ? 1 : 0,
   },
 });

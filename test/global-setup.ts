@@ -12,7 +12,9 @@ import { migrateToLatest } from '../src/db/migrator.js';
 export default async function setup(project: TestProject) {
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  const template = `shortcode_tpl_${randomBytes(4).toString('hex')}`;
+  // Not "shortcode_tpl_...": other worktrees' teardowns drop LIKE 'shortcode_t_%', in which "_"
+  // is a wildcard that also matches such a template while this run still uses it.
+  const template = `shortcode_ftpl_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
@@ -25,7 +27,7 @@ export default async function setup(project: TestProject) {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     // Clean up databases left by this run's test files that crashed (only this run's: several
     // worktrees may run their suites against the same server at the same time).
-    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${fileDatabasePrefix(template)}%`]);
+    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${fileDatabasePrefix(template).replace(/_/g, '\\_')}%`]);
     for (const row of left.rows as Array<{ datname: string }>) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await admin.end();
   };
@@ -33,7 +35,7 @@ export default async function setup(project: TestProject) {
 
 /** Per-file databases of one run are named after its template, so a run cleans up only its own. */
 export function fileDatabasePrefix(template: string): string {
-  return `shortcode_f${template.replace(/^shortcode_tpl_/, '')}_`;
+  return `shortcode_f${template.replace(/^shortcode_ftpl_/, '')}_`;
 }
 
 export function withDatabase(url: string, name: string): string {

@@ -12,10 +12,8 @@ import { migrateToLatest } from '../src/db/migrator.js';
 export default async function setup(project: TestProject) {
   const url = process.env.DATABASE_URL;
   if (!url) return;
-  // One id per run: this run's databases are shortcode_t_<run>_*, and its teardown drops only
-  // those (other worktrees' suites share the server and run at the same time).
-  const run = randomBytes(4).toString('hex');
-  const template = `shortcode_tpl_${run}`;
+  // Not shortcode_t…: older suites clean up with LIKE 'shortcode_t_%', which would match it.
+  const template = `shortcode_ztpl_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
@@ -23,16 +21,20 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(database.db);
   await database.close();
   project.provide('templateDatabase', template);
-  project.provide('testRunId', run);
 
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-    // Clean up databases left by this run's test files that crashed. (`_` is a LIKE wildcard:
-    // unescaped, 'shortcode_t_%' also matched every other run's template and databases.)
-    const left = await admin.query(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [`shortcode_t_${run}_`]);
+    // Clean up databases left by this run's test files that crashed (only this run's: several
+    // worktrees may run their suites against the same server at the same time).
+    const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${fileDatabasePrefix(template)}%`]);
     for (const row of left.rows as Array<{ datname: string }>) await admin.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`);
     await admin.end();
   };
+}
+
+/** Per-file databases of one run are named after its template, so a run cleans up only its own. */
+export function fileDatabasePrefix(template: string): string {
+  return `shortcode_f${template.replace(/^shortcode_ztpl_/, '')}_`;
 }
 
 export function withDatabase(url: string, name: string): string {
@@ -44,6 +46,5 @@ export function withDatabase(url: string, name: string): string {
 declare module 'vitest' {
   export interface ProvidedContext {
     templateDatabase: string;
-    testRunId: string;
   }
 }

@@ -6,7 +6,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
-import { withDatabase } from './global-setup.js';
+import { fileDatabasePrefix, withDatabase } from './global-setup.js';
 
 export interface TestDatabase extends Database {
   /** Drops the per-file database (PostgreSQL) after closing it. */
@@ -21,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await migrateToLatest(database.db);
     return { ...database, dispose: () => database.close() };
   }
-  const name = `shortcode_t_${inject('testRunId')}_${randomBytes(6).toString('hex')}`;
+  const name = `${fileDatabasePrefix(inject('templateDatabase'))}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);

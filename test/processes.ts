@@ -64,18 +64,16 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   child.stdout!.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-200_000)));
   child.stderr!.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-200_000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(
-    `server ${args.join(' ')} to listen`,
-    () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode}):\n${out}`);
-      return /listening on http/.test(out);
-    },
-    timeoutMs,
-    50,
-  ).catch((err: unknown) => {
+  let listening = false;
+  const early = exited.then((code) => {
+    if (!listening) throw new Error(`server exited (${code ?? child.signalCode}) before listening:\n${out}`);
+  });
+  early.catch(() => undefined);
+  await Promise.race([waitFor(`server ${args.join(' ')} to listen`, () => /listening on http/.test(out), timeoutMs, 50), early]).catch((err: unknown) => {
     child.kill('SIGKILL');
     throw err;
   });
+  listening = true;
   return {
     child,
     port,

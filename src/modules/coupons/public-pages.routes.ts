@@ -49,10 +49,12 @@ export async function publicPagesRoutes(app: FastifyInstance): Promise<void> {
       .send(renderCouponPage(result.model, { action: pagePath(request.params), message }));
   }
 
-  app.get<{ Params: Params }>('/c/:code', showCoupon);
-  app.get<{ Params: Params }>('/c/:code/:token', showCoupon);
-  app.post<{ Params: Params }>('/c/:code', redeem);
-  app.post<{ Params: Params }>('/c/:code/:token', redeem);
+  // Pages for people, not API operations: left out of the OpenAPI document.
+  const page = { schema: { hide: true } };
+  app.get<{ Params: Params }>('/c/:code', page, showCoupon);
+  app.get<{ Params: Params }>('/c/:code/:token', page, showCoupon);
+  app.post<{ Params: Params }>('/c/:code', page, redeem);
+  app.post<{ Params: Params }>('/c/:code/:token', page, redeem);
 
   async function follow(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
     const { code, token } = request.params;
@@ -61,10 +63,10 @@ export async function publicPagesRoutes(app: FastifyInstance): Promise<void> {
     if (!target) return notFound(reply);
     return reply.code(302).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(target, 302);
   }
-  app.get<{ Params: Params }>('/l/:code', follow);
-  app.get<{ Params: Params }>('/l/:code/:token', follow);
+  app.get<{ Params: Params }>('/l/:code', page, follow);
+  app.get<{ Params: Params }>('/l/:code/:token', page, follow);
 
-  app.get<{ Params: { id: string } }>('/coupon-templates/:id/preview', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/coupon-templates/:id/preview', page, async (request, reply) => {
     if (!isUuid(request.params.id)) return notFound(reply);
     const template = await coupons.findTemplate(request.params.id);
     if (!template) return notFound(reply);

@@ -7,7 +7,6 @@ import { createTestApp, type TestContext } from '../../../test/helpers.js';
  * certified OAuth client library) against a server listening on a real port: the developer
  * signs up and registers the application in the dashboard, a customer signs in and consents,
  * the application exchanges the code, calls /v1 with the token and finally revokes it.
- * (/v1/contacts is being built on another branch; /v1/carriers stands in for it here.)
  */
 let ctx: TestContext;
 let base: string;
@@ -89,7 +88,7 @@ describe('authorization code flow with PKCE through oauth4webapi', () => {
       client_id: clientId,
       redirect_uri: redirectUri,
       response_type: 'code',
-      scope: 'carriers.view contacts.view',
+      scope: 'carriers.view contacts.view contacts.create',
       state,
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
@@ -126,15 +125,24 @@ describe('authorization code flow with PKCE through oauth4webapi', () => {
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse);
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.expires_in).toBe(315359999);
-    expect(tokens.scope).toBe('carriers.view contacts.view');
+    expect(tokens.scope).toBe('carriers.view contacts.view contacts.create');
     expect(tokens.access_token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
-    // 6. The token calls the API, on behalf of the customer's account.
-    const api = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${base}/v1/carriers?limit=2`), undefined, undefined, {
+    // 6. The token calls the API, on behalf of the customer's account: it adds a contact and
+    // lists the account's contacts.
+    const createdContact = await fetch(`${base}/v1/contacts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ phone_number: '+12025550161', first_name: 'Grace' }),
+    });
+    expect(createdContact.status).toBe(201);
+    const api = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${base}/v1/contacts?limit=2`), undefined, undefined, {
       [oauth.allowInsecureRequests]: true,
     });
     expect(api.status).toBe(200);
-    expect(((await api.json()) as { data: unknown[] }).data).toHaveLength(2);
+    const listed = (await api.json()) as { data: Array<{ phone_number: string; first_name: string }>; meta: { pagination: { total: number } } };
+    expect(listed.data).toEqual([expect.objectContaining({ phone_number: '+12025550161', first_name: 'Grace' })]);
+    expect(listed.meta.pagination.total).toBe(1);
 
     // 7. The same code cannot be used twice (and that revokes the token).
     const replay = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, codeVerifier, { [oauth.allowInsecureRequests]: true });

@@ -276,3 +276,24 @@ describe('request bodies', () => {
     expect(Object.keys(body.errors)).toEqual(expect.arrayContaining(['phone_number']));
   });
 });
+
+describe('values the database cannot take', () => {
+  it('a NUL character in a filter is a 400, not a 500', async () => {
+    const res = await get('/v1/carriers?filter[name]=a%00b');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors['filter[name]']).toBeDefined();
+  });
+
+  it('a NUL character in a stored field is a 4xx, not a 500, and nothing is written', async () => {
+    const before = (await get('/v1/contacts?limit=1')).json().meta.pagination.total;
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/contacts',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ phone_number: '+12025550177', first_name: 'Nul\u0000Byte' }),
+    });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect((await get('/v1/contacts?limit=1')).json().meta.pagination.total).toBe(before);
+  });
+});

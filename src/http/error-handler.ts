@@ -111,6 +111,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
         return sendError(reply, 400, 'The Content-Length header does not match the body.');
     }
+    // SQLSTATE class 22 (data exception: a NUL character, a number out of range, an impossible
+    // date) means a value from the request could not be stored or compared: the request is bad.
+    const sqlState = (error as { code?: unknown }).code;
+    if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+      request.log.info({ err: error }, 'request value refused by the database');
+      return sendError(reply, 400, 'A value in the request cannot be stored or compared (for example a NUL character or an out-of-range number).');
+    }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       return sendError(reply, 503, 'The service is temporarily unavailable. Please try again later.', {}, { 'retry-after': '5' });

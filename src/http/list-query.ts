@@ -101,6 +101,7 @@ export function parseListQuery(raw: RawListQuery, spec: ListSpec): ListQuery {
       }
       if (typeof value !== 'string') throw new BadRequestError(`Invalid filter "${field}".`, { [key]: ['Must be a single value.'] });
       if (value.length > 500) throw new BadRequestError(`Invalid filter "${field}".`, { [key]: ['Must be at most 500 characters.'] });
+      if (value.includes('\u0000')) throw new BadRequestError(`Invalid filter "${field}".`, { [key]: ['Must not contain NUL characters.'] });
       if (typeof kind === 'object') {
         if (!kind.enum.includes(value)) {
           throw new BadRequestError(`Invalid filter "${field}".`, { [key]: [`Must be one of: ${kind.enum.join(', ')}.`] });

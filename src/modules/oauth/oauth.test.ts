@@ -466,7 +466,7 @@ describe('POST /oauth/token (RFC 9700 negative cases)', () => {
     expect(xml.statusCode).toBe(415);
     expect(xml.json().error).toBe('invalid_request');
     const text = await ctx.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'text/plain', ...auth }, payload: 'grant_type=authorization_code' });
-    expect(text.statusCode).toBe(400);
+    expect(text.statusCode).toBe(415);
     expect(text.json().error).toBe('invalid_request');
     const jsonArray = await ctx.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json', ...auth }, payload: '"x"' });
     expect(jsonArray.statusCode).toBe(400);

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAudienceBench } from './audience.js';
+import { runCampaignsBench } from './campaigns.js';
 import { runHttpBench } from './http.js';
 import { runMixedBench } from './mixed.js';
 import { toMarkdown, type BenchReport, type ScenarioResult } from './report.js';
@@ -17,6 +19,8 @@ type Scenario = (opts: { databaseUrl?: string }) => Promise<Record<string, unkno
 
 const scenarios: Record<string, Scenario> = {
   http: runHttpBench,
+  audience: runAudienceBench,
+  campaigns: runCampaignsBench,
   mixed: runMixedBench,
 };
 

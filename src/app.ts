@@ -15,7 +15,24 @@ import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { genRequestId, registerRequestId } from './http/request-id.js';
+import { dashboardRoutes } from './dashboard/dashboard.routes.js';
+import { registerBrowserContext } from './dashboard/web.js';
+import { campaignTemplatesRoutes } from './modules/campaigns/campaign-templates.js';
+import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
+import { couponsRoutes } from './modules/coupons/coupons.routes.js';
+import { publicPagesRoutes } from './modules/coupons/public-pages.routes.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
+import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { fieldsRoutes } from './modules/fields/fields.routes.js';
+import { groupsRoutes } from './modules/groups/groups.routes.js';
+import { importsRoutes } from './modules/imports/imports.routes.js';
+import { optInsRoutes } from './modules/optins/optins.routes.js';
+import { phoneNumbersRoutes } from './modules/phone-numbers/phone-numbers.routes.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { scheduledMessagesRoutes } from './modules/messages/scheduled.routes.js';
+import { simulatorRoutes } from './transports/simulator/simulator.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +48,8 @@ export interface AppOptions {
   redis?: Redis | undefined;
   /** Overrides the pino logger options (tests silence it; the server logs JSON). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes (stdout unless given; tests capture it). */
+  logStream?: { write(line: string): void } | undefined;
 }
 
 /**
@@ -44,6 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token', '*.client_secret'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     logController: new AccessLogController(),
     genReqId: genRequestId,
@@ -79,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // A worker process (ROLE=worker) answers only health and metrics; the API is ROLE=api/all's.
   if (config.role === 'worker') return app;
   await registerOpenApi(app);
+  await app.register(publicPagesRoutes);
 
   await app.register(
     async (v1) => {
@@ -86,9 +107,41 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
       await v1.register(carriersRoutes);
+      await v1.register(webhooksRoutes);
+      await v1.register(optInsRoutes);
+      await v1.register(phoneNumbersRoutes);
+      await v1.register(fieldsRoutes);
+      await v1.register(groupsRoutes);
+      await v1.register(contactsRoutes);
+      await v1.register(campaignTemplatesRoutes);
+      await v1.register(campaignsRoutes);
+      await v1.register(couponsRoutes);
+      await v1.register(messagesRoutes);
+      await v1.register(scheduledMessagesRoutes);
+      await v1.register(importsRoutes);
     },
     { prefix: '/v1' },
   );
+
+  // Browser-facing pages (dashboard, OAuth consent): cookies, sessions, forms, CSRF, HTML.
+  await app.register(async (browser) => {
+    await registerBrowserContext(browser);
+    await browser.register(dashboardRoutes, { prefix: '/dashboard' });
+    await browser.register(authorizeRoutes);
+  });
+  // OAuth endpoints called by applications: forms or JSON in, RFC 6749 JSON out.
+  await app.register(oauthEndpoints);
+  // The simulated carrier's controls exist only while it is the transport (DECISIONS.md).
+  if (config.messaging.transport === 'simulator') {
+    await app.register(
+      async (sim) => {
+        requireJsonAcceptable(sim);
+        registerBearerAuth(sim, sim.services.tokens);
+        await sim.register(simulatorRoutes);
+      },
+      { prefix: '/simulator' },
+    );
+  }
 
   return app;
 }

@@ -24,8 +24,61 @@ export interface Config {
   newAccountCredits: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
+  messaging: MessagingConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /**
+   * The 32-byte key that encrypts secrets stored in the database (webhook signing secrets).
+   * Undefined when SECRETS_KEY is unset: the server then keeps a generated key in
+   * DATA_DIR/secrets.key (see src/lib/secret-box.ts); production with DATABASE_URL requires it.
+   */
+  secretsKey: Buffer | undefined;
+  webhooks: WebhooksConfig;
+  /** Contacts per campaign fan-out statement (one transaction each). */
+  campaignFanOutBatchSize: number;
+}
+
+/** Webhook delivery (issue 6). */
+export interface WebhooksConfig {
+  /** Deliveries one worker process has in flight at once. */
+  concurrency: number;
+  /** Deliveries in flight per endpoint across all worker processes (enforced in the claim query). */
+  maxInFlightPerEndpoint: number;
+  /** Deadline of one attempt, from DNS resolution to the last byte read. */
+  timeoutMs: number;
+  /** Delivery reports of one account created within this window are merged into one payload. */
+  batchWindowMs: number;
+  /** How long a claimed delivery stays with its worker; after that (a dead worker) it is due again. */
+  leaseMs: number;
+}
+
+/** The SMS transport and the dispatcher (issue 4). */
+export interface MessagingConfig {
+  /** `simulator` (default) or `smpp` (chosen automatically when SMPP_HOST is set). */
+  transport: 'simulator' | 'smpp';
+  smpp: {
+    host: string;
+    port: number;
+    systemId: string;
+    password: string;
+    systemType: string | undefined;
+    window: number;
+    throughputPerSecond: number;
+    enquireLinkIntervalMs: number;
+    responseTimeoutMs: number;
+  };
+  /** Delay before the simulator reports delivery (reports arrive within this time). */
+  simulatorReportDelayMs: number;
+  /** Messages a dispatcher claims at once. */
+  dispatchBatchSize: number;
+  /** Dispatch loops per worker process. */
+  dispatchConcurrency: number;
+  /** Messages per second per sender (short code) per worker process; 0 = unlimited. */
+  senderRatePerSecond: number;
+  /** Transient failures are retried with backoff this many times before the message fails. */
+  maxSendAttempts: number;
+  /** How long a claimed message stays leased to a worker before another may take it. */
+  dispatchLeaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +110,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+/** SECRETS_KEY: 32 bytes as 64 hexadecimal characters or as base64 (standard or URL-safe). */
+export function parseSecretsKey(raw: string): Buffer {
+  const text = raw.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(text)) key = Buffer.from(text, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key === undefined || key.length !== 32) {
+    throw new ConfigError('SECRETS_KEY must be 32 bytes, as 64 hexadecimal characters or base64 (generate one with: openssl rand -base64 32)');
+  }
+  return key;
 }
 
 function url(env: Env, name: string): string | undefined {
@@ -101,13 +166,23 @@ export function parseServerFlags(argv: readonly string[]): ServerFlags {
 export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development');
   const publicUrl = url(env, 'PUBLIC_URL');
+  const databaseUrl = url(env, 'DATABASE_URL');
+  const secretsKey = env.SECRETS_KEY ? parseSecretsKey(env.SECRETS_KEY) : undefined;
+  if (!secretsKey && databaseUrl && nodeEnv === 'production') {
+    throw new ConfigError(
+      'SECRETS_KEY is required in production with DATABASE_URL: every process must encrypt and decrypt stored secrets with the same key (generate one with: openssl rand -base64 32)',
+    );
+  }
+  const webhooksTimeout = int(env, 'WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000);
+  const webhooksLease = int(env, 'WEBHOOKS_LEASE_MS', webhooksTimeout * 2 + 30_000, 200, 3_600_000);
+  if (webhooksLease <= webhooksTimeout) throw new ConfigError('WEBHOOKS_LEASE_MS must be longer than WEBHOOKS_TIMEOUT_MS');
   return {
     env: nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     dataDir: path.resolve(env.DATA_DIR || './data'),
-    databaseUrl: url(env, 'DATABASE_URL'),
+    databaseUrl,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL'),
     role: flags.role !== undefined ? oneOf({ '--role': flags.role }, '--role', ['api', 'worker', 'all'] as const, 'all') : oneOf(env, 'ROLE', ['api', 'worker', 'all'] as const, 'all'),
@@ -121,5 +196,42 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     metricsToken: env.METRICS_TOKEN || undefined,
+    secretsKey,
+    webhooks: {
+      concurrency: int(env, 'WEBHOOKS_CONCURRENCY', 64, 1, 10_000),
+      maxInFlightPerEndpoint: int(env, 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 16, 1, 1_000),
+      timeoutMs: webhooksTimeout,
+      batchWindowMs: int(env, 'WEBHOOKS_BATCH_WINDOW_MS', 1_000, 0, 60_000),
+      leaseMs: webhooksLease,
+    },
+    messaging: loadMessagingConfig(env),
+    campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
+  };
+}
+
+function loadMessagingConfig(env: Env): MessagingConfig {
+  const smppHost = env.SMPP_HOST || '';
+  const transport = oneOf(env, 'SMS_TRANSPORT', ['simulator', 'smpp'] as const, smppHost ? 'smpp' : 'simulator');
+  if (transport === 'smpp' && !smppHost) throw new ConfigError('SMS_TRANSPORT=smpp needs SMPP_HOST');
+  if (transport === 'smpp' && !env.SMPP_SYSTEM_ID) throw new ConfigError('SMS_TRANSPORT=smpp needs SMPP_SYSTEM_ID');
+  return {
+    transport,
+    smpp: {
+      host: smppHost,
+      port: int(env, 'SMPP_PORT', 2775, 1, 65535),
+      systemId: env.SMPP_SYSTEM_ID || '',
+      password: env.SMPP_PASSWORD || '',
+      systemType: env.SMPP_SYSTEM_TYPE || undefined,
+      window: int(env, 'SMPP_WINDOW', 10, 1, 1000),
+      throughputPerSecond: int(env, 'SMPP_THROUGHPUT_PER_SECOND', 0, 0, 100_000),
+      enquireLinkIntervalMs: int(env, 'SMPP_ENQUIRE_LINK_MS', 30_000, 1000, 3_600_000),
+      responseTimeoutMs: int(env, 'SMPP_RESPONSE_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    simulatorReportDelayMs: int(env, 'SIMULATOR_REPORT_DELAY_MS', 500, 0, 60_000),
+    dispatchBatchSize: int(env, 'DISPATCH_BATCH_SIZE', 1000, 1, 10_000),
+    dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 2, 1, 64),
+    senderRatePerSecond: int(env, 'SENDER_RATE_PER_SECOND', 0, 0, 1_000_000),
+    maxSendAttempts: int(env, 'MAX_SEND_ATTEMPTS', 10, 1, 100),
+    dispatchLeaseMs: int(env, 'DISPATCH_LEASE_MS', 60_000, 1000, 3_600_000),
   };
 }

@@ -7,13 +7,22 @@ import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
 import { createJobRunner } from './jobs/job-runner.js';
+import { loadOrCreateKeyFile } from './lib/secret-box.js';
+import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
+import { scheduleWebhooksPrune } from './modules/webhooks/webhooks.jobs.js';
+import { createMessagingRuntime } from './modules/messages/messaging-runtime.js';
+import { scheduleMessagesCleanup } from './modules/messages/messages.jobs.js';
+import { createJobsRepo } from './jobs/jobs.repo.js';
 
 /**
  * The process entry point: read the configuration, open and migrate the database, create the
  * demo account on an empty database, listen, and shut down gracefully on SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
+  const loaded = loadConfig(process.env, parseServerFlags(process.argv.slice(2)));
+  // Without SECRETS_KEY (allowed except in production with DATABASE_URL) the key lives in
+  // DATA_DIR/secrets.key, generated on first start.
+  const config = loaded.secretsKey ? loaded : { ...loaded, secretsKey: loadOrCreateKeyFile(loaded.dataDir) };
   const releaseLock = config.databaseUrl ? () => undefined : acquireEmbeddedLock(config.dataDir);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await migrateToLatest(database.db);
@@ -28,8 +37,26 @@ async function main(): Promise<void> {
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.
   const runner =
-    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services), log: app.log });
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db), log: app.log });
   runner?.start();
+  const webhookWorker =
+    config.role === 'api'
+      ? undefined
+      : createWebhookWorker({
+          db: database.db,
+          secretBox: app.services.secretBox,
+          log: app.log,
+          config: config.webhooks,
+          allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+        });
+  webhookWorker?.start();
+  // The dispatcher, the scheduled messages (they are due messages like any other) and the
+  // transport run in worker processes; any number of them share the work through PostgreSQL.
+  const messaging =
+    config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
+  await messaging?.start();
+  if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
+  if (runner) await scheduleWebhooksPrune(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -52,10 +79,11 @@ async function main(): Promise<void> {
       `  short code:     ${demo.shortCode}`,
       '',
       `  Try it:  curl -H "Authorization: Bearer ${demo.token}" ${base}/v1/carriers?limit=2`,
+      `  Text a simulated handset:`,
+      `    curl -H "Authorization: Bearer ${demo.token}" -H "Content-Type: application/json" \\`,
+      `         -d '{"phone_number":"+12025550199","message":"Hello"}' ${base}/v1/message`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -69,7 +97,13 @@ async function main(): Promise<void> {
     try {
       // HTTP: stop accepting and finish in-flight requests. Jobs: claim nothing more, let running
       // handlers finish for up to 15 s, then give the rest back to the queue for other workers.
-      await Promise.all([app.close(), runner?.stop(15_000)]);
+      // Dispatcher and webhook workers finish their in-flight batches and release the rest.
+      await Promise.all([
+        app.close(),
+        runner?.stop(15_000),
+        messaging?.stop(),
+        webhookWorker?.stop(),
+      ]);
       redis?.disconnect();
       await database.close();
       releaseLock();
@@ -81,6 +115,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Printed last: whoever waits for this line may signal the process at once.
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
 main().catch((err: unknown) => {

@@ -39,8 +39,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A fixed key for tests (never used outside them). */
+export const TEST_SECRETS_KEY = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', RATE_LIMIT_MAX: '100000', PUBLIC_URL: 'http://shortcode.test', ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    RATE_LIMIT_MAX: '100000',
+    PUBLIC_URL: 'http://shortcode.test',
+    SECRETS_KEY: TEST_SECRETS_KEY,
+    WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...env,
+  });
 }
 
 export interface TestContext {

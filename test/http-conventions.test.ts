@@ -239,3 +239,40 @@ describe('OpenAPI', () => {
     expect(res.headers['content-type']).toMatch(/text\/html/);
   });
 });
+
+describe('request bodies', () => {
+  const post = (payload: string, headers: Record<string, string>) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/contacts', headers: { ...auth, ...headers }, payload });
+  const contactCount = async () => (await get('/v1/contacts?limit=1')).json().meta.pagination.total as number;
+
+  it('400 for malformed JSON, 415 for a body that is not JSON, 413 above the size limit: nothing written', async () => {
+    const before = await contactCount();
+    const malformed = await post('{"phone_number": "+12025550143",', { 'content-type': 'application/json' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toEqual({ status: 400, message: 'The request body is not valid JSON.', errors: {} });
+
+    const form = await post('phone_number=%2B12025550143', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.statusCode).toBe(415);
+    expect(form.json()).toMatchObject({ status: 415, errors: {} });
+    const text = await post('+12025550143', { 'content-type': 'text/plain' });
+    expect(text.statusCode).toBe(415);
+
+    const huge = await post(JSON.stringify({ phone_number: '+12025550143', first_name: 'x'.repeat(ctx.config.bodyLimitBytes) }), {
+      'content-type': 'application/json',
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ status: 413, errors: {} });
+
+    const poisoned = await post('{"phone_number": "+12025550143", "__proto__": {"admin": true}}', { 'content-type': 'application/json' });
+    expect(poisoned.statusCode).toBe(400);
+    expect(await contactCount()).toBe(before);
+  });
+
+  it('422 with errors keyed by field for wrong types', async () => {
+    const res = await post(JSON.stringify({ phone_number: { nested: true }, reward_points: 'many' }), { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(422);
+    const body = res.json();
+    expect(body.status).toBe(422);
+    expect(Object.keys(body.errors)).toEqual(expect.arrayContaining(['phone_number']));
+  });
+});

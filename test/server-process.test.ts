@@ -10,11 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * embedded database with a running server, SIGTERM shuts down cleanly, and a restart keeps data.
  */
 const root = path.resolve(import.meta.dirname, '..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+// node --import tsx, as `npm start` runs it: no tsx wrapper process between the signal and the server.
+const node = (script: string) => [process.execPath, ['--import', 'tsx', script]] as const;
 let dataDir: string;
 
 function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; output: () => string; base: string }> {
-  const child = spawn(tsx, ['src/server.ts'], {
+  const [bin, args] = node('src/server.ts');
+  const child = spawn(bin, [...args], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
   });
@@ -48,7 +50,8 @@ function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
 }
 
 function cli(args: string[]) {
-  return spawnSync(tsx, ['src/cli/admin.ts', ...args], { cwd: root, env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8' });
+  const [bin, base] = node('src/cli/admin.ts');
+  return spawnSync(bin, [...base, ...args], { cwd: root, env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8' });
 }
 
 beforeAll(() => {

@@ -99,6 +99,27 @@ const FIXTURES: Record<string, Fixture> = {
     },
   },
   fields: { create: async (api) => (await call(api, 'POST', '/v1/fields', { name: `f_${api.marker.replace(/\W/g, '_')}`, type: 'text' })).data.id },
+  'coupon_templates': { shared: 'coupon designs are reference data shared by every account', pick: (api) => firstId(api, '/v1/coupon_templates?limit=1') },
+  'campaigns/templates': {
+    create: async (api) => (await call(api, 'POST', '/v1/campaigns/templates', { name: `${api.marker} template`, message: `${api.marker} offer` })).data.id,
+  },
+  // A draft: a campaign created to send now would text A's audience.
+  campaigns: {
+    create: async (api) => (await call(api, 'POST', '/v1/campaigns', { name: `${api.marker} campaign`, message: `${api.marker} sale`, draft: true })).data.id,
+  },
+  coupons: { create: async (api) => (await call(api, 'POST', '/v1/coupons', { name: `${api.marker} coupon`, title: `${api.marker} 10% off` })).data.id },
+  'contacts/imports': {
+    create: async (api) => {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/contacts/import?validate_only=true',
+        headers: { ...api.auth, 'content-type': 'text/csv' },
+        payload: `phone_number,first_name\n${uniquePhone()},${api.marker}\n`,
+      });
+      if (res.statusCode >= 300) throw new Error(`fixture import → ${res.statusCode} ${res.body}`);
+      return (res.json() as { data: { id: string } }).data.id;
+    },
+  },
 };
 
 async function FIXTURES_CREATE(kind: string, api: Api): Promise<string> {

@@ -15,24 +15,33 @@ import { AppError } from '../lib/errors.js';
  *   shortcode-admin account create --name N --email E --password P [--country US] [--timezone Z]
  *   shortcode-admin account credit --account ID --add N
  *   shortcode-admin token create --account ID --name N [--scopes "a b c"]
+ *   shortcode-admin app create --account ID --name N --redirect-uri URI [--redirect-uri URI2] [--public]
  */
 const USAGE = `Usage:
   migrate
   account create --name NAME --email EMAIL --password PASSWORD [--country CC] [--timezone ZONE]
   account credit --account ID --add N
-  token create --account ID --name NAME [--scopes "scope1 scope2"]`;
+  token create --account ID --name NAME [--scopes "scope1 scope2"]
+  app create --account ID --name NAME --redirect-uri URI [--redirect-uri URI ...] [--public]`;
 
 class UsageError extends Error {}
 
-type Handler = (values: Record<string, string | undefined>, services: ReturnType<typeof createServices>) => Promise<unknown>;
+type Values = Record<string, string | string[] | boolean | undefined>;
+type Handler = (values: Values, services: ReturnType<typeof createServices>) => Promise<unknown>;
 
-const required = (values: Record<string, string | undefined>, name: string): string => {
+const required = (values: Values, name: string): string => {
   const value = values[name];
-  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
   return value;
 };
+const optional = (values: Values, name: string): string | undefined => {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+};
 
-const commands: Record<string, { options: Record<string, { type: 'string' }>; run: Handler }> = {
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean };
+
+const commands: Record<string, { options: Record<string, OptionSpec>; run: Handler }> = {
   'account create': {
     options: { name: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, country: { type: 'string' }, timezone: { type: 'string' } },
     run: async (v, s) => {
@@ -40,8 +49,8 @@ const commands: Record<string, { options: Record<string, { type: 'string' }>; ru
         name: required(v, 'name'),
         email: required(v, 'email'),
         password: required(v, 'password'),
-        defaultCountry: v.country,
-        timezone: v.timezone,
+        defaultCountry: optional(v, 'country'),
+        timezone: optional(v, 'timezone'),
       });
       return { id: account.id, user_id: user.id, short_code: account.short_code };
     },
@@ -59,9 +68,24 @@ const commands: Record<string, { options: Record<string, { type: 'string' }>; ru
     options: { account: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' } },
     run: async (v, s) => {
       const account = await s.accounts.get(required(v, 'account'));
-      const scopes = v.scopes?.split(/[\s,]+/).filter(Boolean);
+      const scopes = optional(v, 'scopes')?.split(/[\s,]+/).filter(Boolean);
       const token = await s.tokens.issue({ accountId: account.id, userId: null, kind: 'personal', name: required(v, 'name'), scopes });
       return { id: token.id, token: token.token, scopes: token.scopes };
+    },
+  },
+  'app create': {
+    options: { account: { type: 'string' }, name: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, public: { type: 'boolean' } },
+    run: async (v, s) => {
+      const account = await s.accounts.get(required(v, 'account'));
+      const redirectUris = Array.isArray(v['redirect-uri']) ? v['redirect-uri'] : [];
+      if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (repeat it for several)');
+      const { client, clientSecret } = await s.oauth.createClient({
+        accountId: account.id,
+        name: required(v, 'name'),
+        redirectUris,
+        isPublic: v.public === true,
+      });
+      return { client_id: client.client_id, client_secret: clientSecret };
     },
   },
 };
@@ -84,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   try {
     const applied = await migrateToLatest(database.db);
-    const result = isMigrate ? { applied } : await command!.run(values as Record<string, string | undefined>, createServices(database.db, config));
+    const result = isMigrate ? { applied } : await command!.run(values as Values, createServices(database.db, config));
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } finally {

@@ -10,6 +10,8 @@ import { AppError } from '../lib/errors.js';
  */
 export function registerJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
+  // Fastify parses text/plain by default; a text body is not JSON, so it is a 415 like any other.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = (body as string).trim();
     if (text === '' || text === '[]') {

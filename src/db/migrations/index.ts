@@ -1,6 +1,12 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_audience.js';
+import * as m0003 from './0003_oauth_dashboard.js';
 import * as m0004 from './0004_jobs_and_events.js';
+import * as m0005 from './0005_messaging.js';
+import * as m0006 from './0006_webhooks.js';
+import * as m0007 from './0007_campaigns_coupons.js';
+import * as m0008 from './0008_contacts_seq_on_insert.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -8,5 +14,11 @@ import * as m0004 from './0004_jobs_and_events.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_audience': m0002,
+  '0003_oauth_dashboard': m0003,
   '0004_jobs_and_events': m0004,
+  '0005_messaging': m0005,
+  '0006_webhooks': m0006,
+  '0007_campaigns_coupons': m0007,
+  '0008_contacts_seq_on_insert': m0008,
 };

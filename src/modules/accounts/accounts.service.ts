@@ -4,7 +4,7 @@ import { isSupportedCountry } from 'libphonenumber-js';
 import type { DB } from '../../db/tables.js';
 import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { hashPassword } from '../../lib/secrets.js';
+import { hashPassword, verifyPassword } from '../../lib/secrets.js';
 import { createAccountsRepo } from './accounts.repo.js';
 
 export interface CreateAccountInput {
@@ -18,6 +18,15 @@ export interface CreateAccountInput {
 export type AccountsService = ReturnType<typeof createAccountsService>;
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 1024;
+
+/**
+ * Verified against when the email is unknown, so a sign-in for an address that has no account
+ * costs the same argon2 work as one that has (the response time does not tell them apart).
+ */
+let dummyHash: Promise<string> | undefined;
+const getDummyHash = () => (dummyHash ??= hashPassword('not-a-real-password-but-the-same-work'));
 
 export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits: number }) {
   const repo = createAccountsRepo(deps.db);
@@ -26,7 +35,7 @@ export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits:
     const errors: FieldErrors = {};
     if (!input.name.trim() || input.name.length > 200) errors.name = ['The name must be 1 to 200 characters.'];
     if (!EMAIL_RE.test(input.email) || input.email.length > 254) errors.email = ['The email must be a valid email address.'];
-    if (input.password.length < 8 || input.password.length > 1024) errors.password = ['The password must be at least 8 characters.'];
+    if (input.password.length < MIN_PASSWORD || input.password.length > MAX_PASSWORD) errors.password = ['The password must be at least 8 characters.'];
     if (input.defaultCountry !== undefined && !isCountry(input.defaultCountry)) errors.default_country = ['Unknown country code.'];
     if (input.timezone !== undefined && !isTimeZone(input.timezone)) errors.timezone = ['Unknown time zone.'];
     return errors;
@@ -75,6 +84,36 @@ export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits:
     },
 
     count: () => repo.count(),
+
+    /**
+     * Checks an email and password. Unknown emails and wrong passwords are indistinguishable:
+     * both return null after the same argon2 verification.
+     */
+    async authenticate(email: string, password: string) {
+      const user = email.length <= 254 ? await repo.findUserByEmail(email.trim()) : undefined;
+      const candidate = password.length <= MAX_PASSWORD ? password : '';
+      const ok = await verifyPassword(user?.password_hash ?? (await getDummyHash()), candidate);
+      return user && ok && candidate === password ? user : null;
+    },
+
+    async getUser(id: string) {
+      const user = await repo.findUserById(id);
+      if (!user) throw new NotFoundError('User not found.');
+      return user;
+    },
+
+    /** Changes a user's password after checking the current one. */
+    async changePassword(userId: string, current: string, next: string) {
+      const user = await repo.findUserById(userId);
+      if (!user) throw new NotFoundError('User not found.');
+      if (!(await verifyPassword(user.password_hash, current.slice(0, MAX_PASSWORD)))) {
+        throw ValidationError.field('current_password', 'The current password is incorrect.');
+      }
+      if (next.length < MIN_PASSWORD || next.length > MAX_PASSWORD) {
+        throw ValidationError.field('new_password', `The password must be at least ${MIN_PASSWORD} characters.`);
+      }
+      await repo.updatePassword(userId, await hashPassword(next));
+    },
   };
 }
 

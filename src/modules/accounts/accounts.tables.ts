@@ -10,6 +10,12 @@ export interface AccountsTable {
   timezone: Generated<string>;
   credit_balance: Generated<number>;
   short_code: string;
+  /** Answer to an inbound HELP/INFO (a default text when null). */
+  help_text: string | null;
+  /** Campaign sends wait for the recipient's local window [start, end) in minutes after midnight. */
+  quiet_hours_enabled: Generated<boolean>;
+  quiet_hours_start: Generated<number>;
+  quiet_hours_end: Generated<number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -47,6 +47,9 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
       kind: 'personal' | 'oauth';
       name: string;
       scopes?: readonly string[] | undefined;
+      /** OAuth tokens: the oauth_clients row and the authorization code they came from. */
+      clientId?: string | null;
+      authorizationCodeId?: string | null;
     }) {
       const requested = input.scopes ?? SCOPES;
       const unknown = requested.filter((s) => !isScope(s));
@@ -66,6 +69,8 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
         tokenHash: hashToken(token),
         scopes: scopes.join(' '),
         expiresAt: new Date(issuedAt.getTime() + ACCESS_TOKEN_LIFETIME_SECONDS * 1000),
+        clientId: input.clientId ?? null,
+        authorizationCodeId: input.authorizationCodeId ?? null,
       });
       return { id: row.id, token, scopes, expiresAt: row.expires_at, createdAt: row.created_at };
     },
@@ -110,5 +115,30 @@ export function createTokensService(deps: { tokensRepo: TokensRepo; now?: () => 
     evict(tokenIds: readonly string[]): void {
       for (const id of tokenIds) evictToken(id);
     },
+
+    /** Forgets every cached token: after revocations made in another service's transaction. */
+    forgetCached(): void {
+      cache.clear();
+    },
+
+    findByValue: (presented: string) => tokensRepo.findByHash(hashToken(presented)),
+    // Bulk revocations are rare (a replayed code, a deleted application): they drop this
+    // process's whole cache rather than work out which entries they touched.
+    async revokeById(id: string) {
+      const result = await tokensRepo.revokeById(id, now());
+      evictToken(id);
+      return result;
+    },
+    async revokeByAuthorizationCode(codeId: string) {
+      const result = await tokensRepo.revokeByAuthorizationCode(codeId, now());
+      cache.clear();
+      return result;
+    },
+    async revokeByClient(clientId: string, accountId?: string) {
+      const result = await tokensRepo.revokeByClient(clientId, now(), accountId);
+      cache.clear();
+      return result;
+    },
+    listConnectedClients: (accountId: string) => tokensRepo.listConnectedClients(accountId),
   };
 }

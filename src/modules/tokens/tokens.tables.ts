@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType } from 'kysely';
 
 export interface AccessTokensTable {
   id: string;
@@ -12,7 +12,11 @@ export interface AccessTokensTable {
   last_used_at: Date | null;
   expires_at: Date | null;
   revoked_at: Date | null;
-  created_at: Generated<ColumnType<Date, Date | undefined, never>>;
+  /** oauth_clients.id for OAuth tokens. */
+  client_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The authorization code this token was exchanged for (a replayed code revokes it). */
+  authorization_code_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface TokenTables {

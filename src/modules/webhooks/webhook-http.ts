@@ -35,6 +35,51 @@ export interface DeliverWebhookInput {
   allowPrivateNetworks: boolean;
   /** Resolver, replaceable in tests to simulate hostile DNS answers. Defaults to dns.lookup (all addresses). */
   resolve?: (hostname: string) => Promise<LookupAddress[]>;
+  /**
+   * Keep-alive connections, reused only for the exact addresses this attempt resolved and
+   * checked (see createConnectionPool). Without a pool every attempt opens a fresh connection.
+   */
+  pool?: WebhookConnectionPool;
+}
+
+export interface WebhookConnectionPool {
+  agentFor(protocol: string, hostname: string, port: string, addresses: readonly LookupAddress[]): http.Agent;
+  destroy(): void;
+}
+
+/**
+ * Keep-alive agents keyed by scheme, host name, port and the set of resolved addresses. Each
+ * attempt still resolves and checks the host; a pooled socket is reused only when it was
+ * opened to that same checked set, so reuse never reaches an address the policy has not just
+ * approved. Idle sockets close after `idleMs` (below common server keep-alive timeouts); at most
+ * `maxAgents` agents are kept (the least recently used is closed).
+ */
+export function createConnectionPool(options: { maxSocketsPerAgent?: number; idleMs?: number; maxAgents?: number } = {}): WebhookConnectionPool {
+  const agents = new Map<string, http.Agent>();
+  const maxAgents = options.maxAgents ?? 1_000;
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerAgent ?? 64, maxFreeSockets: options.maxSocketsPerAgent ?? 64, timeout: options.idleMs ?? 4_000, scheduling: 'lifo' as const };
+  return {
+    agentFor(protocol, hostname, port, addresses) {
+      const key = `${protocol}//${hostname}:${port}|${addresses.map((a) => a.address).sort().join(',')}`;
+      let agent = agents.get(key);
+      if (agent) {
+        agents.delete(key); // re-inserted below: most recently used last
+      } else {
+        agent = protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+        if (agents.size >= maxAgents) {
+          const [oldestKey, oldest] = agents.entries().next().value as [string, http.Agent];
+          agents.delete(oldestKey);
+          oldest.destroy();
+        }
+      }
+      agents.set(key, agent);
+      return agent;
+    },
+    destroy() {
+      for (const agent of agents.values()) agent.destroy();
+      agents.clear();
+    },
+  };
 }
 
 export interface DeliveryResult {
@@ -164,6 +209,9 @@ function send(
     let response: IncomingMessage | undefined;
     let status: number | undefined;
     let settled = false;
+    // A pooled socket goes back to its agent only after a complete, in-time answer.
+    let reusable = false;
+    const agent = input.pool ? input.pool.agentFor(url.protocol, hostname, url.port, addresses) : false;
 
     const req = transport.request({
       protocol: url.protocol,
@@ -173,24 +221,28 @@ function send(
       port: url.port === '' ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
       method: 'POST',
-      // A fresh connection per attempt: no pooled socket can carry a request to a stale address.
-      agent: false,
+      // Without a pool, a fresh connection per attempt; with one, a socket opened to the very
+      // addresses checked above.
+      agent,
       lookup: pinnedLookup(addresses),
       headers: {
         ...input.headers,
         'content-type': 'application/json',
         'content-length': String(body.length),
         'user-agent': USER_AGENT,
-        connection: 'close',
+        ...(agent === false ? { connection: 'close' } : {}),
       },
     });
 
     const finish = (result: DeliveryResult | Error) => {
       if (settled) return;
       settled = true;
-      // Whatever happened, the socket goes: no half-read bodies or idle sockets are left behind.
-      response?.destroy();
-      req.destroy();
+      // Unless the answer was read completely on a pooled connection, the socket goes: no
+      // half-read bodies or idle sockets are left behind.
+      if (!reusable) {
+        response?.destroy();
+        req.destroy();
+      }
       if (result instanceof Error) reject(result);
       else resolve(result);
     };
@@ -211,12 +263,15 @@ function send(
       // Second line of defence behind the pinned lookup, which already keeps the socket to the
       // checked addresses: should any other path ever reach a forbidden peer, drop it at once.
       req.on('socket', (socket) => {
-        socket.once('connect', () => {
+        const check = () => {
           const peer = socket.remoteAddress;
           if (peer === undefined || isForbiddenAddress(peer)) {
             done(new DeliveryError(`refused: connected to a private or reserved address (${peer ?? 'unknown'})`));
           }
-        });
+        };
+        // A pooled socket is already connected: check its peer now.
+        if (socket.connecting) socket.once('connect', check);
+        else check();
       });
     }
 
@@ -231,7 +286,10 @@ function send(
         received += chunk.length;
         if (received >= input.maxResponseBytes) done(resultFor(status ?? 0, res, chunks, elapsed(), true));
       });
-      res.on('end', () => done(resultFor(status ?? 0, res, chunks, elapsed(), false)));
+      res.on('end', () => {
+        if (agent !== false && !settled && received < input.maxResponseBytes) reusable = true;
+        done(resultFor(status ?? 0, res, chunks, elapsed(), false));
+      });
       // A connection cut after the status line (reset mid-body) keeps the status-based outcome:
       // the receiver has already answered.
       res.on('error', () => done(resultFor(status ?? 0, res, chunks, elapsed(), true)));

@@ -1,0 +1,180 @@
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config.js';
+import { createServices } from '../src/container.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+import { createEventsRepo } from '../src/modules/events/events.repo.js';
+import { buildRejectedMessagePayload, serializeWebhookPayload } from '../src/modules/webhooks/webhook-payloads.js';
+import { generateWebhookMessageId, signPayload } from '../src/modules/webhooks/webhook-signing.js';
+import { createWebhookWorker } from '../src/modules/webhooks/webhook-worker.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, startProcess, stopProcess } from './lib.js';
+
+/**
+ * Issue 6's benchmark: signed webhook deliveries per second from the outbox to a local
+ * receiver (its own process) that verifies every signature with the `standardwebhooks`
+ * package, against the same receiver hit by a bare HTTP client loop sending the same signed
+ * body with the same concurrency: once with a fresh connection per request (how the delivery
+ * core sends without a pool) and once over keep-alive connections (how the workers send, with
+ * their pool of connections per checked address), the fairer baseline.
+ *
+ * The delivery figure is end to end: fan-out of the events into deliveries, claims with the
+ * per-endpoint limit, signing, the POST, and recording every attempt in the database. The
+ * worker runs with WEBHOOKS_CONCURRENCY=256 and WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT=64 (4
+ * endpoints) unless told otherwise.
+ */
+export async function runWebhooksBench(opts: { databaseUrl?: string; events?: number; endpoints?: number; concurrency?: number; maxInFlightPerEndpoint?: number } = {}): Promise<Record<string, unknown>> {
+  const serverUrl = opts.databaseUrl ?? DEFAULT_BENCH_DATABASE_URL;
+  const events = opts.events ?? 5_000;
+  const endpointCount = opts.endpoints ?? 4;
+  const dbName = 'shortcode_bench_webhooks';
+  const databaseUrl = await freshDatabase(serverUrl, dbName);
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOKS_CONCURRENCY: String(opts.concurrency ?? 256),
+    WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: String(opts.maxInFlightPerEndpoint ?? 64),
+    LOG_LEVEL: 'silent',
+  });
+  const database = await openDatabase({ databaseUrl, poolSize: 10 });
+  const port = await freePort();
+  let receiver: Awaited<ReturnType<typeof startProcess>> | undefined;
+  try {
+    await migrateToLatest(database.db);
+    const services = createServices(database.db, config);
+    const { account } = await services.accounts.create({ name: 'Bench', email: 'bench@example.test', password: 'bench-password' });
+    const secrets: string[] = [];
+    for (let i = 0; i < endpointCount; i++) {
+      const endpoint = await services.webhooks.create(account.id, { url: `http://127.0.0.1:${port}/hooks/${i}`, events: ['rejected_message'] });
+      secrets.push(endpoint.secret);
+    }
+    receiver = await startProcess(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./webhook-receiver.ts', import.meta.url))],
+      { PORT: String(port), WEBHOOK_SECRETS: secrets.join(',') },
+      /LISTENING/,
+    );
+    const stats = async () => JSON.parse(await get(`http://127.0.0.1:${port}/stats`)) as { verified: number; rejected: number; uniqueIds: number };
+
+    const payload = buildRejectedMessagePayload({ code: null, message: 'Flash sale: 20% off today only. Reply STOP to opt out.', description: 'Unsubscribed' });
+    await database.db.transaction().execute(async (trx) => {
+      const repo = createEventsRepo(trx);
+      for (let i = 0; i < events; i++) await repo.record(account.id, 'rejected_message', payload);
+    });
+    const expected = events * endpointCount;
+
+    const worker = createWebhookWorker({
+      db: database.db,
+      secretBox: services.secretBox,
+      log: pino({ level: 'silent' }),
+      config: config.webhooks,
+      allowPrivateNetworks: true,
+      pollIntervalMs: 20,
+    });
+    const started = performance.now();
+    worker.start();
+    let delivered = 0;
+    // Polls the receiver (not the database, which would compete with the workers), then waits
+    // until every attempt is recorded.
+    for (;;) {
+      delivered = (await stats()).uniqueIds;
+      if (delivered >= expected) break;
+      if (performance.now() - started > 300_000) throw new Error(`only ${delivered} of ${expected} delivered in 5 minutes`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (;;) {
+      const row = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'delivered'`.execute(database.db);
+      if (row.rows[0]!.n >= expected) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await worker.stop();
+    const afterDeliveries = await stats();
+
+    // The bare loop: the same signed body, the same concurrency, no database, no claims.
+    const body = serializeWebhookPayload('rejected_message', payload);
+    const concurrency = Math.min(config.webhooks.concurrency, config.webhooks.maxInFlightPerEndpoint * endpointCount);
+    const bare = await bareLoop(port, body, secrets[0]!, concurrency, expected, false);
+    const bareKeepAlive = await bareLoop(port, body, secrets[0]!, concurrency, expected, true);
+    const final = await stats();
+
+    const deliveriesPerSecond = Math.round(expected / seconds);
+    return {
+      scenario: `${events} rejected_message events × ${endpointCount} endpoints → signed deliveries, verified by the receiver`,
+      database: 'postgres',
+      deliveries: expected,
+      deliveriesPerSecond,
+      deliverySeconds: Number(seconds.toFixed(2)),
+      receiverVerified: afterDeliveries.verified,
+      receiverRejected: afterDeliveries.rejected,
+      uniqueWebhookIds: afterDeliveries.uniqueIds,
+      concurrency,
+      bareLoopPerSecond: bare,
+      bareKeepAlivePerSecond: bareKeepAlive,
+      bareRejected: final.rejected,
+      ratioToBareLoop: Number((deliveriesPerSecond / bare).toFixed(3)),
+      ratioToBareKeepAlive: Number((deliveriesPerSecond / bareKeepAlive).toFixed(3)),
+      target: '>= 2000 signed deliveries/s and >= 50% of the bare loop',
+    };
+  } finally {
+    if (receiver) await stopProcess(receiver);
+    await database.close();
+    await dropDatabase(serverUrl, dbName);
+  }
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
+
+/** `total` POSTs of one signed body from `concurrency` loops; returns requests per second. */
+async function bareLoop(port: number, body: string, secret: string, concurrency: number, total: number, keepAlive: boolean): Promise<number> {
+  const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: concurrency }) : false;
+  let sent = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const headers = signPayload({ msgId: generateWebhookMessageId(), timestamp: new Date(), body, secrets: [secret] });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/hooks/bare',
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(keepAlive ? {} : { connection: 'close' }) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (sent < total) {
+        sent += 1;
+        await one();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (agent) agent.destroy();
+  return Math.round(total / seconds);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(JSON.stringify(await runWebhooksBench({ databaseUrl: process.env.DATABASE_URL }), null, 2));
+}

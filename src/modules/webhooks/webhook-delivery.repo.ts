@@ -1,0 +1,277 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../db/tables.js';
+import { newId } from '../../lib/ids.js';
+import { groupDeliveryReports, isDeliveryReportPayload, mergeDeliveryReports, orderPayload } from './webhook-events.js';
+import type { DeliveryReportPayload } from './webhook-payloads.js';
+import { generateWebhookMessageId } from './webhook-signing.js';
+import type { DisabledReason } from './webhooks.tables.js';
+
+/** Serialises claimers so the per-endpoint in-flight count they read is the one they act on. */
+const CLAIM_LOCK_KEY = 0x5763_6c6d; // arbitrary, unique in this database
+
+export interface ClaimedDelivery {
+  id: string;
+  endpoint_id: string;
+  account_id: string;
+  event_type: string;
+  msg_id: string;
+  payload: string;
+  /** This attempt's number in the current retry cycle (1 for the first). */
+  attempts: number;
+  url: string;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+}
+
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  attemptedAt: Date;
+  outcome: 'success' | 'failure' | 'gone';
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  responseSnippet: string | null;
+  /** The delivery's state after this attempt. */
+  status: 'pending' | 'delivered' | 'failed';
+  nextAttemptAt: Date | null;
+}
+
+interface OutboxEvent {
+  id: string;
+  account_id: string;
+  type: string;
+  payload: unknown;
+}
+
+export type WebhookDeliveryRepo = ReturnType<typeof createWebhookDeliveryRepo>;
+
+/** SQL of webhook delivery: fan-out from the outbox, claims, outcomes, leases. */
+export function createWebhookDeliveryRepo(db: Kysely<DB>) {
+  return {
+    /**
+     * One fan-out pass, in one transaction: locks up to `limit` undispatched events (SKIP
+     * LOCKED, so passes in several processes split the work), creates one delivery per matching
+     * enabled endpoint, and marks the events dispatched. Either all of it commits or none.
+     *
+     * Delivery reports of an account wait until its oldest pending report is `batchWindowMs`
+     * old; then all of that account's pending reports are merged (at most 100 messages per
+     * payload) into one delivery per endpoint.
+     */
+    async fanOut(limit: number, batchWindowMs: number): Promise<{ events: number; deliveries: number }> {
+      return db.transaction().execute(async (trx) => {
+        const events = (
+          await sql<OutboxEvent>`
+            SELECT e.id, e.account_id, e.type, e.payload FROM events e
+            WHERE e.dispatched_at IS NULL
+              AND (e.type <> 'delivery_report' OR EXISTS (
+                SELECT 1 FROM events o
+                WHERE o.account_id = e.account_id AND o.type = 'delivery_report' AND o.dispatched_at IS NULL
+                  AND o.created_at <= now() - make_interval(secs => ${batchWindowMs / 1000})))
+            ORDER BY e.created_at, e.id
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED`.execute(trx)
+        ).rows;
+        if (events.length === 0) return { events: 0, deliveries: 0 };
+
+        const accountIds = [...new Set(events.map((e) => e.account_id))];
+        const endpoints = await trx
+          .selectFrom('webhook_endpoints')
+          .select(['id', 'account_id', 'events'])
+          .where('account_id', 'in', accountIds)
+          .where('enabled', '=', true)
+          .orderBy('created_at')
+          .execute();
+
+        const rows: Array<{ endpointId: string; accountId: string; type: string; eventIds: string[]; body: string }> = [];
+        const addFor = (accountId: string, type: string, eventIds: string[], body: string) => {
+          for (const endpoint of endpoints) {
+            if (endpoint.account_id === accountId && endpoint.events.includes(type)) rows.push({ endpointId: endpoint.id, accountId, type, eventIds, body });
+          }
+        };
+        const reportsByAccount = new Map<string, Array<{ id: string; payload: DeliveryReportPayload }>>();
+        for (const event of events) {
+          if (event.type === 'delivery_report' && isDeliveryReportPayload(event.payload)) {
+            const list = reportsByAccount.get(event.account_id) ?? [];
+            list.push({ id: event.id, payload: event.payload });
+            reportsByAccount.set(event.account_id, list);
+          } else {
+            addFor(event.account_id, event.type, [event.id], JSON.stringify(orderPayload(event.type, event.payload)));
+          }
+        }
+        for (const [accountId, reports] of reportsByAccount) {
+          for (const group of groupDeliveryReports(reports)) {
+            const merged = orderPayload('delivery_report', mergeDeliveryReports(group.map((g) => g.payload)));
+            addFor(accountId, 'delivery_report', group.map((g) => g.id), JSON.stringify(merged));
+          }
+        }
+
+        const now = new Date();
+        for (let i = 0; i < rows.length; i += 500) {
+          await trx
+            .insertInto('webhook_deliveries')
+            .values(
+              rows.slice(i, i + 500).map((r) => ({
+                id: newId(),
+                account_id: r.accountId,
+                endpoint_id: r.endpointId,
+                event_type: r.type,
+                event_ids: sql<string[]>`${r.eventIds}::uuid[]`,
+                msg_id: generateWebhookMessageId(),
+                payload: r.body,
+                next_attempt_at: now,
+                locked_by: null,
+                locked_until: null,
+                last_attempt_at: null,
+                last_status_code: null,
+                last_latency_ms: null,
+                last_error: null,
+                delivered_at: null,
+              })),
+            )
+            .execute();
+        }
+        await sql`UPDATE events SET dispatched_at = now() WHERE id IN (${sql.join(events.map((e) => sql`${e.id}`))})`.execute(trx);
+        return { events: events.length, deliveries: rows.length };
+      });
+    },
+
+    /**
+     * Claims up to `limit` due deliveries for `workerId`, never letting an endpoint have more
+     * than `maxPerEndpoint` deliveries in flight across all workers: each enabled endpoint
+     * offers at most its free slots (oldest due first), so a slow receiver fills its own slots
+     * and the others keep flowing. Claimers are serialised by a transaction-scoped advisory
+     * lock (a claim is one short statement), and rows are taken FOR UPDATE SKIP LOCKED.
+     */
+    async claim(workerId: string, limit: number, maxPerEndpoint: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+      if (limit <= 0) return [];
+      return db.transaction().execute(async (trx) => {
+        // A claim lost to a database crash only means the delivery is attempted again (same
+        // webhook-id): it need not wait for the WAL flush.
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+        await sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`.execute(trx);
+        const result = await sql<ClaimedDelivery>`
+          UPDATE webhook_deliveries d
+          SET status = 'delivering', locked_by = ${workerId},
+              locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
+              attempts = d.attempts + 1, updated_at = now()
+          FROM webhook_endpoints e
+          WHERE e.id = d.endpoint_id AND d.id IN (
+            SELECT id FROM webhook_deliveries WHERE id IN (
+              SELECT due.id FROM webhook_endpoints ep
+              CROSS JOIN LATERAL (
+                SELECT count(*)::int AS n FROM webhook_deliveries f WHERE f.endpoint_id = ep.id AND f.status = 'delivering'
+              ) busy
+              CROSS JOIN LATERAL (
+                SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
+                WHERE p.endpoint_id = ep.id AND p.status = 'pending' AND p.next_attempt_at <= now()
+                ORDER BY p.next_attempt_at, p.id
+                LIMIT greatest(0, ${maxPerEndpoint}::int - busy.n)
+              ) due
+              WHERE ep.enabled
+              ORDER BY due.next_attempt_at, due.id
+              LIMIT ${limit}
+            )
+            FOR UPDATE SKIP LOCKED
+          )
+          RETURNING d.id, d.endpoint_id, d.account_id, d.event_type, d.msg_id, d.payload, d.attempts,
+                    e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at, e.failing_since`.execute(trx);
+        return result.rows;
+      });
+    },
+
+    /**
+     * Records a batch of finished attempts: the attempt log, each delivery's new state (only
+     * while this worker still holds it) and the endpoints' health. Returns the endpoints this
+     * batch disabled, so the caller can log the notice.
+     */
+    async record(
+      workerId: string,
+      attempts: readonly AttemptRecord[],
+      health: { healthy: readonly string[]; failing: ReadonlyArray<{ id: string; since: Date }>; disable: ReadonlyArray<{ id: string; reason: DisabledReason }> },
+    ): Promise<Array<{ id: string; account_id: string; url: string; reason: DisabledReason }>> {
+      if (attempts.length === 0) return [];
+      return db.transaction().execute(async (trx) => {
+        // An outcome lost to a database crash means one more attempt with the same webhook-id
+        // (at least once), so the commit need not wait for the WAL flush either.
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+        await trx
+          .insertInto('webhook_attempts')
+          .values(
+            attempts.map((a) => ({
+              id: newId(),
+              delivery_id: a.deliveryId,
+              attempt: a.attempt,
+              attempted_at: a.attemptedAt,
+              outcome: a.outcome,
+              status_code: a.statusCode,
+              latency_ms: a.latencyMs,
+              error: a.error,
+              response_snippet: a.responseSnippet,
+            })),
+          )
+          .execute();
+        const values = attempts.map(
+          (a) =>
+            sql`(${a.deliveryId}::uuid, ${a.status}::text, ${a.nextAttemptAt}::timestamptz, ${a.statusCode}::int, ${a.latencyMs}::int, ${a.error}::text, ${a.attemptedAt}::timestamptz)`,
+        );
+        await sql`
+          UPDATE webhook_deliveries d
+          SET status = v.status, next_attempt_at = v.next_attempt_at, last_status_code = v.code, last_latency_ms = v.latency,
+              last_error = v.error, last_attempt_at = v.attempted_at,
+              delivered_at = CASE WHEN v.status = 'delivered' THEN now() ELSE d.delivered_at END,
+              locked_by = NULL, locked_until = NULL, updated_at = now()
+          FROM (VALUES ${sql.join(values)}) AS v(id, status, next_attempt_at, code, latency, error, attempted_at)
+          WHERE d.id = v.id AND d.locked_by = ${workerId} AND d.status = 'delivering'`.execute(trx);
+
+        if (health.healthy.length > 0) {
+          await sql`UPDATE webhook_endpoints SET failing_since = NULL
+                    WHERE id IN (${sql.join(health.healthy.map((id) => sql`${id}::uuid`))}) AND failing_since IS NOT NULL`.execute(trx);
+        }
+        for (const { id, since } of health.failing) {
+          await sql`UPDATE webhook_endpoints SET failing_since = ${since} WHERE id = ${id} AND failing_since IS NULL`.execute(trx);
+        }
+        const disabled: Array<{ id: string; account_id: string; url: string; reason: DisabledReason }> = [];
+        for (const { id, reason } of health.disable) {
+          const row = await trx
+            .updateTable('webhook_endpoints')
+            .set({ enabled: false, disabled_reason: reason, disabled_at: new Date(), updated_at: new Date() })
+            .where('id', '=', id)
+            .where('enabled', '=', true)
+            .returning(['id', 'account_id', 'url'])
+            .executeTakeFirst();
+          if (row) disabled.push({ ...row, reason });
+        }
+        return disabled;
+      });
+    },
+
+    /** Gives claimed deliveries back (graceful shutdown) without counting the attempt. */
+    async release(workerId: string, ids?: readonly string[]): Promise<number> {
+      let q = db
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({ status: 'pending', locked_by: null, locked_until: null, attempts: eb('attempts', '-', 1), updated_at: new Date() }))
+        .where('locked_by', '=', workerId)
+        .where('status', '=', 'delivering');
+      if (ids) {
+        if (ids.length === 0) return 0;
+        q = q.where('id', 'in', ids);
+      }
+      const result = await q.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    /**
+     * Deliveries whose worker died (lease expired) are due again now. The attempt stays
+     * counted: it may have reached the receiver, which deduplicates by webhook-id.
+     */
+    async requeueExpired(): Promise<number> {
+      const result = await sql`UPDATE webhook_deliveries
+                               SET status = 'pending', next_attempt_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()
+                               WHERE status = 'delivering' AND locked_until < now()`.execute(db);
+      return Number(result.numAffectedRows ?? 0);
+    },
+  };
+}

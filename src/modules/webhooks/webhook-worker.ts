@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { LookupAddress } from 'node:dns';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { WebhooksConfig } from '../../config.js';
+import type { DB } from '../../db/tables.js';
+import type { SecretBox } from '../../lib/secret-box.js';
+import { createWebhookDeliveryRepo, type AttemptRecord, type ClaimedDelivery } from './webhook-delivery.repo.js';
+import { createConnectionPool, deliverWebhook, type DeliveryResult } from './webhook-http.js';
+import { endpointHealthAfter, planNextStep } from './webhook-retry.js';
+import { signPayload } from './webhook-signing.js';
+import type { DisabledReason } from './webhooks.tables.js';
+
+/** Response bytes read per attempt; the first 1 KiB is kept in the log. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface WebhookWorkerOptions {
+  db: Kysely<DB>;
+  secretBox: () => SecretBox;
+  log: FastifyBaseLogger;
+  config: WebhooksConfig;
+  allowPrivateNetworks: boolean;
+  /** How often idle loops look for new events and due deliveries. */
+  pollIntervalMs?: number;
+  /** Events locked per fan-out pass. */
+  fanOutBatch?: number;
+  /** Scales every retry delay (tests use a tiny factor instead of sleeping for real backoffs). */
+  retryDelayScale?: number;
+  /** Replaces DNS resolution (tests). */
+  resolve?: (hostname: string) => Promise<LookupAddress[]>;
+}
+
+/**
+ * The webhook worker of one process: a fan-out loop (outbox events → deliveries) and a
+ * delivery loop (claims due deliveries, signs, POSTs, records the outcome). Any number of
+ * processes run one each; all coordination is in PostgreSQL (SKIP LOCKED, leases, the
+ * per-endpoint in-flight limit in the claim query). Delivery is at least once: a worker that
+ * dies mid-attempt leaves its deliveries to be retried when their lease expires, with the same
+ * webhook-id.
+ */
+export function createWebhookWorker(options: WebhookWorkerOptions) {
+  const repo = createWebhookDeliveryRepo(options.db);
+  const { config, log } = options;
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const leaseMs = config.leaseMs;
+  const fanOutBatch = options.fanOutBatch ?? 500;
+  const scale = options.retryDelayScale ?? 1;
+  // Keep-alive connections per checked address set (webhook-http.ts), closed by stop().
+  const pool = createConnectionPool({ maxSocketsPerAgent: config.maxInFlightPerEndpoint });
+  const claimThreshold = Math.max(1, Math.floor(config.concurrency / 4));
+
+  const inFlight = new Map<string, Promise<void>>();
+  let results: Array<{ record: AttemptRecord; delivery: ClaimedDelivery }> = [];
+  let flushing: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let running = false;
+  let loops: Promise<void>[] = [];
+  const wakers = new Set<() => void>();
+  let reaperTimer: NodeJS.Timeout | undefined;
+
+  const wakeAll = () => {
+    for (const wake of [...wakers]) wake();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakers.add(done);
+    });
+
+  function secretsOf(d: ClaimedDelivery, now: Date): string[] {
+    const box = options.secretBox();
+    const secrets = [box.open(d.secret_encrypted, d.endpoint_id)];
+    if (d.previous_secret_encrypted && d.previous_secret_expires_at && d.previous_secret_expires_at > now) {
+      secrets.push(box.open(d.previous_secret_encrypted, d.endpoint_id));
+    }
+    return secrets;
+  }
+
+  async function attempt(d: ClaimedDelivery): Promise<void> {
+    const attemptedAt = new Date();
+    let result: DeliveryResult;
+    try {
+      const headers = signPayload({ msgId: d.msg_id, timestamp: attemptedAt, body: d.payload, secrets: secretsOf(d, attemptedAt) });
+      result = await deliverWebhook({
+        url: d.url,
+        body: d.payload,
+        headers: { ...headers },
+        timeoutMs: config.timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+        allowPrivateNetworks: options.allowPrivateNetworks,
+        pool,
+        ...(options.resolve ? { resolve: options.resolve } : {}),
+      });
+    } catch (err) {
+      // Signing failed (undecryptable secret): a failure like any other, never the secret in the log.
+      log.error({ deliveryId: d.id, endpointId: d.endpoint_id, err: { message: err instanceof Error ? err.message : String(err) } }, 'webhook could not be signed');
+      result = { outcome: 'failure', latencyMs: 0, error: 'internal: the delivery could not be signed' };
+    }
+    const now = new Date();
+    const next = planNextStep({ outcome: result.outcome, attemptNumber: d.attempts, retryAfterSeconds: result.retryAfterSeconds, now });
+    const record: AttemptRecord = {
+      deliveryId: d.id,
+      attempt: d.attempts,
+      attemptedAt,
+      outcome: result.outcome,
+      statusCode: result.status ?? null,
+      latencyMs: result.latencyMs,
+      error: result.error?.slice(0, 1000) ?? null,
+      responseSnippet: result.responseSnippet ?? null,
+      status: next.action === 'delivered' ? 'delivered' : next.action === 'retry' ? 'pending' : 'failed',
+      nextAttemptAt: next.action === 'retry' ? new Date(now.getTime() + Math.round(next.delayMs * scale)) : null,
+    };
+    results.push({ record, delivery: d });
+    scheduleFlush();
+  }
+
+  function scheduleFlush(): void {
+    if (results.length >= 200) {
+      void flush();
+      return;
+    }
+    flushTimer ??= setTimeout(() => {
+      flushTimer = undefined;
+      void flush();
+    }, 5);
+  }
+
+  /** Writes finished attempts in batches (one transaction per batch), one flush at a time. */
+  function flush(): Promise<void> {
+    flushing = flushing.then(async () => {
+      if (flushTimer) {
+        clearTimeout(flushTimer);
+        flushTimer = undefined;
+      }
+      while (results.length > 0) {
+        const batch = results.slice(0, 500);
+        results = results.slice(batch.length);
+        // Endpoint health from the last attempt per endpoint in this batch.
+        const last = new Map<string, { record: AttemptRecord; delivery: ClaimedDelivery }>();
+        for (const item of batch) last.set(item.delivery.endpoint_id, item);
+        const healthy: string[] = [];
+        const failing: Array<{ id: string; since: Date }> = [];
+        const disable: Array<{ id: string; reason: DisabledReason }> = [];
+        for (const [endpointId, { record, delivery }] of last) {
+          const health = endpointHealthAfter({ outcome: record.outcome, firstFailureAt: delivery.failing_since, now: record.attemptedAt });
+          if (health.firstFailureAt === null) healthy.push(endpointId);
+          else failing.push({ id: endpointId, since: health.firstFailureAt });
+          if (health.disable && health.reason) disable.push({ id: endpointId, reason: health.reason });
+        }
+        try {
+          const disabled = await repo.record(workerId, batch.map((b) => b.record), { healthy, failing, disable });
+          for (const endpoint of disabled) {
+            log.warn(
+              { endpointId: endpoint.id, accountId: endpoint.account_id, url: endpoint.url, reason: endpoint.reason },
+              endpoint.reason === 'gone'
+                ? 'webhook endpoint disabled: the receiver answered 410 Gone'
+                : 'webhook endpoint disabled: it has failed without a success for more than 5 days',
+            );
+          }
+        } catch (err) {
+          // The leases expire and the deliveries are attempted again: nothing is lost.
+          log.error({ err }, 'could not record webhook attempts');
+        }
+      }
+    });
+    return flushing;
+  }
+
+  async function fanOutOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { events, deliveries } = await repo.fanOut(fanOutBatch, config.batchWindowMs);
+      total += deliveries;
+      if (events < fanOutBatch) return total;
+    }
+  }
+
+  async function claimOnce(): Promise<number> {
+    const free = config.concurrency - inFlight.size;
+    if (free <= 0) return 0;
+    const claimed = await repo.claim(workerId, Math.min(free, 100), config.maxInFlightPerEndpoint, leaseMs);
+    for (const d of claimed) {
+      const p = attempt(d).finally(() => {
+        inFlight.delete(d.id);
+        // Claim again once a quarter of the slots are free (or all work is done), so claims
+        // come in batches instead of one query per finished attempt.
+        if (inFlight.size === 0 || config.concurrency - inFlight.size >= claimThreshold) wakeAll();
+      });
+      inFlight.set(d.id, p);
+    }
+    return claimed.length;
+  }
+
+  async function fanOutLoop(): Promise<void> {
+    while (running) {
+      try {
+        if ((await fanOutOnce()) > 0) wakeAll();
+      } catch (err) {
+        log.error({ err }, 'webhook fan-out failed');
+      }
+      if (running) await sleep(pollIntervalMs);
+    }
+  }
+
+  async function deliveryLoop(): Promise<void> {
+    while (running) {
+      let claimed = 0;
+      try {
+        claimed = await claimOnce();
+      } catch (err) {
+        log.error({ err }, 'webhook claim failed');
+      }
+      if (!running) break;
+      if (claimed === 0 || config.concurrency - inFlight.size < claimThreshold) await sleep(pollIntervalMs);
+    }
+  }
+
+  return {
+    workerId,
+    start(): void {
+      if (running) return;
+      running = true;
+      loops = [fanOutLoop(), deliveryLoop()];
+      reaperTimer = setInterval(() => {
+        repo.requeueExpired().catch((err: unknown) => log.warn({ err }, 'webhook lease reaper failed'));
+      }, Math.max(250, Math.min(leaseMs / 2, 30_000)));
+      reaperTimer.unref();
+    },
+    /** Wakes the loops now (after events were written) instead of at the next poll. */
+    poke: wakeAll,
+    /**
+     * Stops claiming, lets attempts in flight finish (each is bounded by the attempt timeout),
+     * records them, and gives back anything still claimed by this worker.
+     */
+    async stop(): Promise<void> {
+      if (!running) return;
+      running = false;
+      clearInterval(reaperTimer);
+      wakeAll();
+      await Promise.allSettled(loops);
+      await Promise.allSettled([...inFlight.values()]);
+      await flush();
+      pool.destroy();
+      try {
+        await repo.release(workerId);
+      } catch (err) {
+        log.warn({ err }, 'could not release claimed webhook deliveries; their leases will expire');
+      }
+    },
+    /** Tests and the CLI: fan out and deliver until nothing is due now. */
+    async drain(): Promise<void> {
+      for (;;) {
+        await fanOutOnce();
+        const claimed = await claimOnce();
+        await Promise.allSettled([...inFlight.values()]);
+        await flush();
+        if (claimed === 0 && inFlight.size === 0) return;
+      }
+    },
+    /** Tests: requeue deliveries whose lease expired. */
+    requeueExpired: () => repo.requeueExpired(),
+  };
+}
+
+export type WebhookWorker = ReturnType<typeof createWebhookWorker>;

@@ -140,6 +140,7 @@ export async function runMixedBench(opts: MixedOptions = {}): Promise<Record<str
     RATE_LIMIT_MAX: '1000000000',
     LOG_LEVEL: 'warn',
     SIMULATOR_REPORT_DELAY_MS: '50',
+    SECRETS_KEY: process.env.SECRETS_KEY ?? 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
   };
   const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
   const apiPort = await freePort();

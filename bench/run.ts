@@ -5,8 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { runAudienceBench } from './audience.js';
 import { runCampaignsBench } from './campaigns.js';
 import { runHttpBench } from './http.js';
+import { DEFAULT_BENCH_DATABASE_URL } from './lib.js';
+import { runMessagingBench } from './messaging.js';
 import { runMixedBench } from './mixed.js';
 import { toMarkdown, type BenchReport, type ScenarioResult } from './report.js';
+import { runWebhooksBench } from './webhooks.js';
 
 /**
  * `npm run bench [-- scenario ...]`: runs the benchmark scenarios (all by default) against the
@@ -21,6 +24,8 @@ const scenarios: Record<string, Scenario> = {
   http: runHttpBench,
   audience: runAudienceBench,
   campaigns: runCampaignsBench,
+  messaging: (opts) => runMessagingBench({ databaseUrl: opts.databaseUrl ?? DEFAULT_BENCH_DATABASE_URL }),
+  webhooks: runWebhooksBench,
   mixed: runMixedBench,
 };
 

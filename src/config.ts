@@ -22,6 +22,8 @@ export interface Config {
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
   newAccountCredits: number;
+  /** Finished messages older than this many days are deleted by a background job; 0 keeps them all. */
+  messageRetentionDays: number;
   webhooksAllowPrivateNetworks: boolean;
   trustProxy: boolean;
   messaging: MessagingConfig;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1, 86_400_000),
     },
     newAccountCredits: int(env, 'NEW_ACCOUNT_CREDITS', 10_000, 0, 1_000_000_000),
+    messageRetentionDays: int(env, 'MESSAGE_RETENTION_DAYS', 0, 0, 36_500),
     webhooksAllowPrivateNetworks: bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     metricsToken: env.METRICS_TOKEN || undefined,

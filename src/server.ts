@@ -6,6 +6,7 @@ import { acquireEmbeddedLock, DataDirectoryError } from './db/embedded-lock.js';
 import { migrateToLatest } from './db/migrator.js';
 import { ensureDemoAccount } from './modules/accounts/demo-account.js';
 import { createJobHandlers } from './jobs/job-handlers.js';
+import { scheduleRetention } from './jobs/retention.js';
 import { createJobRunner } from './jobs/job-runner.js';
 import { loadOrCreateKeyFile } from './lib/secret-box.js';
 import { createWebhookWorker } from './modules/webhooks/webhook-worker.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.
   const runner =
-    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db), log: app.log });
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db, { messageRetentionDays: config.messageRetentionDays }), log: app.log });
   runner?.start();
   const webhookWorker =
     config.role === 'api'
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     config.role === 'api' ? undefined : createMessagingRuntime({ db: database.db, config, inbound: app.services.inbound, log: app.log });
   await messaging?.start();
   if (runner) await scheduleMessagesCleanup(createJobsRepo(database.db));
+  if (runner) await scheduleRetention(createJobsRepo(database.db));
   if (runner) await scheduleWebhooksPrune(createJobsRepo(database.db));
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -15,6 +15,9 @@ const tsxLoader = path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/** Every process of a test shares one key for stored secrets (required in production with PostgreSQL). */
+export const TEST_SECRETS_KEY = 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=';
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -57,7 +60,7 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'src', 'server.ts'), ...args], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', SECRETS_KEY: TEST_SECRETS_KEY, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -213,7 +216,7 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
 export function cli(env: Record<string, string>, args: string[]): Record<string, unknown> {
   const result = spawnSync(process.execPath, ['--import', tsxLoader, path.join(root, 'src', 'cli', 'admin.ts'), ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, SECRETS_KEY: TEST_SECRETS_KEY, ...env },
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`admin CLI ${args.join(' ')} failed: ${result.stderr}`);

@@ -97,15 +97,7 @@ export function registerMetrics(app: FastifyInstance, db: Kysely<DB>, options: {
     },
   });
 
-  // What the services report through src/lib/observe.ts (messages, credits, webhooks, SMPP).
-  const messages = new client.Counter({
-    name: 'shortcode_messages_total',
-    help: 'Messages reaching a status, by status and delivery code (empty when none)',
-    labelNames: ['status', 'code'] as const,
-    registers: [registry],
-  });
-  const credits = new client.Counter({ name: 'shortcode_credits_spent_total', help: 'Credits taken from account balances (net of refunds)', registers: [registry] });
-  const creditsRefunded = new client.Counter({ name: 'shortcode_credits_refunded_total', help: 'Credits given back to account balances', registers: [registry] });
+  // What the services report through src/lib/observe.ts (webhook attempts, SMPP window).
   const webhookAttempts = new client.Counter({
     name: 'shortcode_webhook_attempts_total',
     help: 'Webhook delivery attempts by outcome',
@@ -115,8 +107,6 @@ export function registerMetrics(app: FastifyInstance, db: Kysely<DB>, options: {
   const smppInFlight = new client.Gauge({ name: 'shortcode_smpp_window_in_flight', help: 'SMPP submits awaiting a response, per bind', labelNames: ['bind'] as const, registers: [registry] });
   const smppWindowSize = new client.Gauge({ name: 'shortcode_smpp_window_size', help: 'SMPP window size, per bind', labelNames: ['bind'] as const, registers: [registry] });
   const removeObserver = addObserver({
-    messageStatus: (status, code, count = 1) => messages.inc({ status, code: code === null || code === undefined ? '' : String(code) }, count),
-    creditsSpent: (n) => (n >= 0 ? credits.inc(n) : creditsRefunded.inc(-n)),
     webhookAttempt: (outcome) => webhookAttempts.inc({ outcome }),
     smppWindow: (bind, inFlight, size) => {
       smppInFlight.set({ bind }, inFlight);

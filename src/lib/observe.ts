@@ -1,14 +1,11 @@
 /**
  * Hooks through which the services report what they do, for the Prometheus metrics: a service
- * calls `observe.messageStatus(...)` and every metrics registry in the process (one per app;
+ * calls `observe.webhookAttempt(...)` and every metrics registry in the process (one per app;
  * tests build several) counts it. Services stay free of prom-client and of the app.
- * Calls are synchronous and cheap; with no app listening they do nothing.
+ * Calls are synchronous and cheap; with no app listening they do nothing. (Messages and their
+ * credits are counted from PostgreSQL at scrape time instead: see src/http/metrics.ts.)
  */
 export interface Observer {
-  /** A message reached a status (queued, sent, delivered, failed, received...), with its delivery code when it has one. */
-  messageStatus(status: string, deliveryCode?: number | string | null, count?: number): void;
-  /** Credits taken from an account's balance (refunds are negative). */
-  creditsSpent(credits: number): void;
   /** One webhook delivery attempt and how it ended: delivered, failed, timeout, refused... */
   webhookAttempt(outcome: string): void;
   /** The SMPP submit window of one bind: messages in flight and the window size. */
@@ -23,12 +20,6 @@ export function addObserver(observer: Partial<Observer>): () => void {
 }
 
 export const observe: Observer = {
-  messageStatus(status, deliveryCode, count = 1) {
-    for (const o of observers) o.messageStatus?.(status, deliveryCode, count);
-  },
-  creditsSpent(credits) {
-    for (const o of observers) o.creditsSpent?.(credits);
-  },
   webhookAttempt(outcome) {
     for (const o of observers) o.webhookAttempt?.(outcome);
   },

@@ -115,6 +115,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  // A background loop that loses the database (an outage, a restart) must not take the API
+  // down with it: the failure is logged and the loop's next round retries.
+  process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection in a background task'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // Printed last: whoever waits for this line may signal the process at once.

@@ -1,3 +1,4 @@
+import { NOT_YET_SENT } from './messages.repo.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { newId } from '../../lib/ids.js';
@@ -75,14 +76,7 @@ export function createInboundService(deps: { db: Kysely<DB> }) {
       contact_id: contact?.id ?? null,
       campaign_id: null,
       metadata: null,
-      lease_until: null,
-      claimed_by: null,
-      last_error: null,
-      carrier_message_id: null,
-      receipt_code: null,
-      receipt_text: null,
-      receipt_at: null,
-      sent_at: null,
+      ...NOT_YET_SENT,
     };
   }
 
@@ -122,14 +116,7 @@ export function createInboundService(deps: { db: Kysely<DB> }) {
             contact_id: contact?.id ?? null,
             campaign_id: null,
             metadata: null,
-            lease_until: null,
-            claimed_by: null,
-            last_error: null,
-            carrier_message_id: null,
-            receipt_code: null,
-            receipt_text: null,
-            receipt_at: null,
-            sent_at: null,
+            ...NOT_YET_SENT,
             created_at: input.receivedAt,
           })
           .execute();
@@ -261,14 +248,7 @@ export async function sendOptInRequest(
       contact_id: contact.id,
       campaign_id: null,
       metadata: null,
-      lease_until: null,
-      claimed_by: null,
-      last_error: null,
-      carrier_message_id: null,
-      receipt_code: null,
-      receipt_text: null,
-      receipt_at: null,
-      sent_at: null,
+      ...NOT_YET_SENT,
     })
     .execute();
 }

@@ -15,6 +15,18 @@ const COLUMNS: ColumnMap = {
   created_at: 'created_at',
 };
 
+/** The delivery-state columns of a message no dispatcher has claimed or sent yet. */
+export const NOT_YET_SENT = {
+  lease_until: null,
+  claimed_by: null,
+  last_error: null,
+  carrier_message_id: null,
+  receipt_code: null,
+  receipt_text: null,
+  receipt_at: null,
+  sent_at: null,
+} as const;
+
 /** Statuses of rows that are not (yet) part of the message log: scheduled or canceled sends. */
 export const HIDDEN_STATUSES = ['scheduled', 'canceled'] as const;
 

@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.js';
 import { formatDate } from '../../lib/time.js';
 import { deliveryCode } from '../../transports/delivery-codes.js';
 import { contactById, contactsByPhones, hasContacts, recordEvents, refusalFor, rejectedPayload, REFUSAL_TEXT, type ContactRow, type EventInput } from './consent.js';
-import { createMessagesRepo, type MessageRow } from './messages.repo.js';
+import { createMessagesRepo, type MessageRow, NOT_YET_SENT } from './messages.repo.js';
 import { normalizePhone } from './phone.js';
 import { checkMessageText } from './text.js';
 
@@ -263,14 +263,7 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
       contact_id: contactId,
       campaign_id: null,
       metadata: e.metadata,
-      lease_until: null,
-      claimed_by: null,
-      last_error: null,
-      carrier_message_id: null,
-      receipt_code: null,
-      receipt_text: null,
-      receipt_at: null,
-      sent_at: null,
+      ...NOT_YET_SENT,
       created_at: new Date(),
     };
   }

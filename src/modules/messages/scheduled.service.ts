@@ -6,7 +6,7 @@ import { NotFoundError, PaymentRequiredError, ValidationError, type FieldErrors 
 import { newId } from '../../lib/ids.js';
 import { formatDate } from '../../lib/time.js';
 import { contactsByPhones, recordEvents, refusalFor, rejectedPayload, REFUSAL_TEXT } from './consent.js';
-import { createMessagesRepo } from './messages.repo.js';
+import { createMessagesRepo, NOT_YET_SENT } from './messages.repo.js';
 import type { IdempotencyInput, MessagesService, SendResult } from './messages.service.js';
 import { normalizePhone } from './phone.js';
 import { checkMessageText } from './text.js';
@@ -143,14 +143,7 @@ export function createScheduledMessagesService(deps: { db: Kysely<DB>; messages:
             next_attempt_at: sendAt.date,
             contact_id: contact?.id ?? null,
             campaign_id: null,
-            lease_until: null,
-            claimed_by: null,
-            last_error: null,
-            carrier_message_id: null,
-            receipt_code: null,
-            receipt_text: null,
-            receipt_at: null,
-            sent_at: null,
+            ...NOT_YET_SENT,
             created_at: created,
           },
         ]);

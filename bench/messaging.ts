@@ -25,8 +25,7 @@ import { createDispatcher } from '../src/modules/messages/dispatcher.js';
 import { createReportBatcher } from '../src/modules/messages/messaging-runtime.js';
 import { SmppTransport } from '../src/transports/smpp/smpp-transport.js';
 import { SimulatorTransport } from '../src/transports/simulator/simulator-transport.js';
-import { TestSmsc } from '../src/transports/smpp/test-smsc.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freshDatabase, percentile } from './lib.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, percentile, startProcess, stopProcess } from './lib.js';
 
 const phoneFor = (i: number) => `+1202${200 + (i % 800)}${Math.floor(i / 800) % 10}199`;
 
@@ -50,7 +49,7 @@ async function newAccount(db: Kysely<DB>, credits: number) {
   return { services, account };
 }
 
-async function endToEnd(db: Kysely<DB>, total: number) {
+export async function endToEnd(db: Kysely<DB>, total: number) {
   const { services, account } = await newAccount(db, total * 2);
   const transport = new SimulatorTransport({ db, reportDelayMs: 500, applyReports: applyDeliveryReports, pollIntervalMs: 10, batchSize: 2000 });
   const dispatcher = createDispatcher({ db, transport, batchSize: 1000, concurrency: 2, pollIntervalMs: 10 });
@@ -82,7 +81,7 @@ async function endToEnd(db: Kysely<DB>, total: number) {
   };
 }
 
-async function baseline(db: Kysely<DB>, total: number) {
+export async function baseline(db: Kysely<DB>, total: number) {
   const { account } = await newAccount(db, 0);
   const started = Date.now();
   const ids: string[] = [];
@@ -157,10 +156,15 @@ async function rawSmpp(port: number, total: number, window: number) {
   return { messages: total, window, seconds: Number(elapsed.toFixed(2)), messagesPerSecond: Math.round(total / elapsed) };
 }
 
-async function smppThroughput(db: Kysely<DB>, total: number, window: number) {
-  const smsc = await TestSmsc.start({ receipts: false });
+export async function smppThroughput(db: Kysely<DB>, total: number, window: number) {
+  // The SMSC runs in its own process, as a carrier's would: both clients measured against it
+  // then have this process to themselves.
+  const statsPort = await freePort();
+  const smsc = await startProcess(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./smsc-process.ts', import.meta.url))], { STATS_PORT: String(statsPort) }, /LISTENING/);
+  const smscStats = async () => (await (await fetch(`http://127.0.0.1:${statsPort}/`)).json()) as { port: number; submits: number };
   try {
-    const raw = await rawSmpp(smsc.port, total, window);
+    const { port } = await smscStats();
+    const raw = await rawSmpp(port, total, window);
     const { services, account } = await newAccount(db, total * 2);
     for (let b = 0; b < total / 1000; b++) {
       await services.messages.sendBatch(
@@ -168,21 +172,21 @@ async function smppThroughput(db: Kysely<DB>, total: number, window: number) {
         Array.from({ length: 1000 }, (_, i) => ({ phone_number: phoneFor(i), message: `Bench message ${b}-${i}: your order has shipped.` })),
       );
     }
-    const transport = new SmppTransport({ host: '127.0.0.1', port: smsc.port, systemId: 'test', password: 'secret', window });
+    const transport = new SmppTransport({ host: '127.0.0.1', port, systemId: 'test', password: 'secret', window });
     const reports = createReportBatcher(db);
     await transport.start({ onDeliveryReport: (r) => reports.add(r), onInbound: async () => undefined });
     const dispatcher = createDispatcher({ db, transport, batchSize: 500, concurrency: 3, pollIntervalMs: 5 });
-    const before = smsc.submits.length;
+    const before = (await smscStats()).submits;
     const started = Date.now();
     dispatcher.start();
     await waitUntil(async () => (await count(db, sql`account_id = ${account.id} AND status = 'sent'`)) === total, 600_000, 20);
     const elapsed = (Date.now() - started) / 1000;
     await dispatcher.stop();
     await transport.stop();
-    const ours = { messages: total, window, seconds: Number(elapsed.toFixed(2)), messagesPerSecond: Math.round(total / elapsed), submitsAtSmsc: smsc.submits.length - before };
+    const ours = { messages: total, window, seconds: Number(elapsed.toFixed(2)), messagesPerSecond: Math.round(total / elapsed), submitsAtSmsc: (await smscStats()).submits - before };
     return { raw, dispatcher: ours, ratio: Number((ours.messagesPerSecond / raw.messagesPerSecond).toFixed(2)) };
   } finally {
-    await smsc.close();
+    await stopProcess(smsc);
   }
 }
 

@@ -81,21 +81,39 @@ export class SimulatorTransport implements TransactionalTransport {
       report_lease_until: null,
       reported_at: null,
     }));
+    // The unique key on (message_id) of MT rows makes this table the in-database transport's send
+    // ledger: a message already handed over keeps its first carrier id and is not stored again.
+    const carrierIds = new Map<string, string>();
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
       const col = <T>(f: (r: (typeof chunk)[number]) => T) => sql.val(chunk.map(f));
-      await sql`INSERT INTO simulator_messages (id, account_id, direction, handset, short_code, message, message_id, report_code, report_due_at)
+      const stored = await sql<{ id: string; message_id: string }>`
+        INSERT INTO simulator_messages (id, account_id, direction, handset, short_code, message, message_id, report_code, report_due_at)
         SELECT id, account_id, 'MT', handset, short_code, message, message_id, report_code, ${due.toISOString()}::timestamptz
         FROM unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.account_id)}::uuid[], ${col((r) => r.handset)}::text[], ${col((r) => r.short_code)}::text[],
                     ${col((r) => r.message)}::text[], ${col((r) => r.message_id)}::uuid[], ${col((r) => r.report_code)}::int[])
-          AS v(id, account_id, handset, short_code, message, message_id, report_code)`.execute(trx);
+          AS v(id, account_id, handset, short_code, message, message_id, report_code)
+        ON CONFLICT (message_id) WHERE direction = 'MT' AND message_id IS NOT NULL DO NOTHING
+        RETURNING id, message_id`.execute(trx);
+      if (stored.rows.length < chunk.length) {
+        const earlier = await sql<{ id: string; message_id: string }>`
+          SELECT id, message_id FROM simulator_messages WHERE direction = 'MT' AND message_id = ANY(${col((r) => r.message_id)}::uuid[])`.execute(trx);
+        for (const r of earlier.rows) carrierIds.set(r.message_id, r.id);
+      }
+      for (const r of stored.rows) carrierIds.set(r.message_id, r.id);
     }
-    return rows.map((r) => ({ messageId: r.message_id, ok: true, carrierMessageId: r.id, carrierMessageIds: [r.id] }));
+    return rows.map((r) => {
+      const id = carrierIds.get(r.message_id) ?? r.id;
+      return { messageId: r.message_id, ok: true, carrierMessageId: id, carrierMessageIds: [id] };
+    });
   }
 
   /** Sends the reports that are due; returns how many. Safe with many processes (SKIP LOCKED). */
   async reportDue(limit = this.options.batchSize ?? 2000): Promise<number> {
     return this.options.db.transaction().execute(async (trx) => {
+      // The simulated carrier and the reports' effects are in this one transaction: a commit lost
+      // to a database crash only means these reports are sent again, so it need not wait for the WAL flush.
+      await sql`SET LOCAL synchronous_commit = off`.execute(trx);
       const due = await sql<{ id: string; report_code: number }>`
         UPDATE simulator_messages SET reported_at = now()
         WHERE id IN (

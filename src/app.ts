@@ -21,6 +21,7 @@ import { campaignTemplatesRoutes } from './modules/campaigns/campaign-templates.
 import { campaignsRoutes } from './modules/campaigns/campaigns.routes.js';
 import { couponsRoutes } from './modules/coupons/coupons.routes.js';
 import { publicPagesRoutes } from './modules/coupons/public-pages.routes.js';
+import { accountRoutes } from './modules/accounts/accounts.routes.js';
 import { carriersRoutes } from './modules/carriers/carriers.routes.js';
 import { authorizeRoutes, oauthEndpoints } from './modules/oauth/oauth.routes.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
@@ -106,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requireJsonAcceptable(v1);
       registerBearerAuth(v1, v1.services.tokens);
       await registerRateLimit(v1, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, redis: options.redis });
+      await v1.register(accountRoutes);
       await v1.register(carriersRoutes);
       await v1.register(webhooksRoutes);
       await v1.register(optInsRoutes);

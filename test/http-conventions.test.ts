@@ -245,11 +245,22 @@ describe('request bodies', () => {
     ctx.app.inject({ method: 'POST', url: '/v1/contacts', headers: { ...auth, ...headers }, payload });
   const contactCount = async () => (await get('/v1/contacts?limit=1')).json().meta.pagination.total as number;
 
-  it('400 for malformed JSON, 415 for a body that is not JSON, 413 above the size limit: nothing written', async () => {
+  it('brackets inside JSON strings do not count as nesting', async () => {
+    const res = await post(JSON.stringify({ phone_number: '+12025550144', first_name: `${'[{'.repeat(40)}\\"` }), { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data.first_name).toBe(`${'[{'.repeat(40)}\\"`);
+  });
+
+  it('400 for malformed or too deeply nested JSON, 415 for a body that is not JSON, 413 above the size limit: nothing written', async () => {
     const before = await contactCount();
     const malformed = await post('{"phone_number": "+12025550143",', { 'content-type': 'application/json' });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json()).toEqual({ status: 400, message: 'The request body is not valid JSON.', errors: {} });
+
+    // Deep nesting is refused before parsing; brackets inside strings do not count.
+    const deep = await post(`{"phone_number": "+12025550143", "x": ${'['.repeat(40)}${']'.repeat(40)}}`, { 'content-type': 'application/json' });
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json()).toEqual({ status: 400, message: 'The request body is nested more than 32 levels deep.', errors: {} });
 
     const form = await post('phone_number=%2B12025550143', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.statusCode).toBe(415);

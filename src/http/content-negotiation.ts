@@ -18,6 +18,10 @@ export function registerJsonBodies(app: FastifyInstance): void {
       done(null, {});
       return;
     }
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(new AppError(400, `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+      return;
+    }
     try {
       done(null, secureJsonParse.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch {
@@ -31,6 +35,26 @@ export function registerJsonBodies(app: FastifyInstance): void {
       request.body = {};
     }
   });
+}
+
+/** No request of this API nests deeper than a few levels; a deeper body is refused before parsing. */
+const MAX_JSON_DEPTH = 32;
+
+/** Whether JSON text opens more than `max` objects/arrays at once (strings skipped); O(length). */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 /** 406 when the client's Accept header rules out JSON (a missing header accepts anything). */

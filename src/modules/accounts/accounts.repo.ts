@@ -53,6 +53,13 @@ export function createAccountsRepo(db: Kysely<DB>) {
       return Number(row.n);
     },
 
+    updateSettings(
+      id: string,
+      changes: Partial<{ name: string; default_country: string; timezone: string; help_text: string | null; quiet_hours_enabled: boolean; quiet_hours_start: number; quiet_hours_end: number }>,
+    ) {
+      return db.updateTable('accounts').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
+    },
+
     addCredits(id: string, amount: number) {
       return db
         .updateTable('accounts')

@@ -5,7 +5,10 @@ import type { DB } from '../../db/tables.js';
 import { NotFoundError, ValidationError, type FieldErrors } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { hashPassword, verifyPassword } from '../../lib/secrets.js';
+import { formatDate } from '../../lib/time.js';
 import { createAccountsRepo } from './accounts.repo.js';
+import { defaultHelpText } from './help-text.js';
+import type { UpdateAccountInput } from './accounts.schema.js';
 
 export interface CreateAccountInput {
   name: string;
@@ -76,6 +79,55 @@ export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits:
       return account;
     },
 
+    /** GET /v1/account: the account as its owner sees it, settings included. */
+    async settings(id: string) {
+      const account = await repo.findById(id);
+      if (!account) throw new NotFoundError('Account not found.');
+      return toAccountView(account);
+    },
+
+    /** PUT /v1/account: changes only what is given; 422 (nothing changed) when any value is invalid. */
+    async updateSettings(id: string, input: UpdateAccountInput) {
+      const current = await repo.findById(id);
+      if (!current) throw new NotFoundError('Account not found.');
+      const errors: FieldErrors = {};
+      const changes: Parameters<typeof repo.updateSettings>[1] = {};
+      if (input.name !== undefined) {
+        if (!input.name.trim()) errors.name = ['The name may not be empty.'];
+        else changes.name = input.name.trim();
+      }
+      if (input.default_country !== undefined) {
+        if (!isCountry(input.default_country)) errors.default_country = ['Unknown country code.'];
+        else changes.default_country = input.default_country.toUpperCase();
+      }
+      if (input.timezone !== undefined) {
+        if (!isTimeZone(input.timezone)) errors.timezone = ['Unknown time zone.'];
+        else changes.timezone = input.timezone;
+      }
+      if (input.help_text !== undefined) {
+        const text = input.help_text?.trim() ?? null;
+        // eslint-disable-next-line no-control-regex
+        if (text !== null && /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) {
+          errors.help_text = ['The help text contains a character that cannot be texted.'];
+        } else changes.help_text = text || null;
+      }
+      if (input.quiet_hours) {
+        const q = input.quiet_hours;
+        if (q.enabled !== undefined) changes.quiet_hours_enabled = q.enabled;
+        const start = q.start !== undefined ? minutes(q.start) : current.quiet_hours_start;
+        const end = q.end !== undefined ? minutes(q.end) : current.quiet_hours_end;
+        if (start >= 1440) errors['quiet_hours.start'] = ['The window cannot start at 24:00.'];
+        else if (start === end) errors['quiet_hours.end'] = ['The window must be longer than zero minutes.'];
+        else {
+          changes.quiet_hours_start = start;
+          changes.quiet_hours_end = end;
+        }
+      }
+      if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+      const updated = Object.keys(changes).length > 0 ? await repo.updateSettings(id, changes) : current;
+      return toAccountView(updated ?? current);
+    },
+
     async addCredits(id: string, amount: number) {
       if (!Number.isSafeInteger(amount)) throw ValidationError.field('add', 'The amount must be an integer.');
       const row = await repo.addCredits(id, amount);
@@ -114,6 +166,27 @@ export function createAccountsService(deps: { db: Kysely<DB>; newAccountCredits:
       }
       await repo.updatePassword(userId, await hashPassword(next));
     },
+  };
+}
+
+type AccountRow = NonNullable<Awaited<ReturnType<ReturnType<typeof createAccountsRepo>['findById']>>>;
+
+const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+function toAccountView(a: AccountRow) {
+  return {
+    id: a.id,
+    name: a.name,
+    short_code: a.short_code,
+    default_country: a.default_country,
+    timezone: a.timezone,
+    credit_balance: Number(a.credit_balance),
+    help_text: a.help_text?.trim() || defaultHelpText(a.name),
+    help_text_is_default: !a.help_text?.trim(),
+    quiet_hours: { enabled: a.quiet_hours_enabled, start: clock(a.quiet_hours_start), end: clock(a.quiet_hours_end) },
+    created_at: formatDate(a.created_at),
+    updated_at: formatDate(a.updated_at),
   };
 }
 

@@ -149,7 +149,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const wakers = new Set<() => void>();
   let reaperTimer: NodeJS.Timeout | undefined;
 
-  async function claim(limit: number): Promise<Claimed[]> {
+  async function claim(limit: number, q: Kysely<DB>): Promise<Claimed[]> {
     const result = await sql<Claimed>`
       UPDATE messages SET status = 'sending', claimed_by = ${workerId},
              lease_until = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1, updated_at = now()
@@ -160,7 +160,7 @@ export function createDispatcher(options: DispatcherOptions) {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING id, account_id, "from", phone_number, message, credits, attempts, bypass_consent`.execute(db);
+      RETURNING id, account_id, "from", phone_number, message, credits, attempts, bypass_consent`.execute(q);
     return result.rows;
   }
 
@@ -203,14 +203,14 @@ export function createDispatcher(options: DispatcherOptions) {
     );
   }
 
-  async function release(items: Array<{ m: Claimed; at: number; countAttempt: boolean; error?: string }>): Promise<void> {
+  async function release(items: Array<{ m: Claimed; at: number; countAttempt: boolean; error?: string }>, q: Kysely<DB> = db): Promise<void> {
     if (items.length === 0) return;
     await sql`
       UPDATE messages m SET status = 'queued', next_attempt_at = r.at, lease_until = NULL, claimed_by = NULL,
              attempts = CASE WHEN r.count THEN m.attempts ELSE m.attempts - 1 END, last_error = COALESCE(r.error, m.last_error), updated_at = now()
       FROM unnest(${sql.val(items.map((i) => i.m.id))}::uuid[], ${sql.val(items.map((i) => new Date(i.at).toISOString()))}::timestamptz[],
                   ${sql.val(items.map((i) => i.countAttempt))}::bool[], ${sql.val(items.map((i) => i.error ?? null))}::text[]) AS r(id, at, count, error)
-      WHERE m.id = r.id AND m.status = 'sending'`.execute(db);
+      WHERE m.id = r.id AND m.status = 'sending'`.execute(q);
   }
 
   async function markSent(trx: Kysely<DB>, raw: Array<Extract<SubmitResult, { ok: true }>>, countAttempt = false): Promise<void> {
@@ -343,25 +343,26 @@ export function createDispatcher(options: DispatcherOptions) {
 
   async function dispatchOnce(limit = batchSize): Promise<number> {
     if (transactional) return dispatchInOneTransaction(limit);
-    const claimed = await claim(limit);
-    if (claimed.length === 0) return 0;
-    const refused = await refusals(claimed);
-    const { ready, later } = pace(claimed, refused);
-    if (refused.size > 0) {
-      await db.transaction().execute((trx) =>
-        fail(
+    // Claim, consent check, pacing and the ledger rows in one transaction, committed before the
+    // carrier is contacted.
+    const { claimed, toSend } = await db.transaction().execute(async (trx) => {
+      const claimed = await claim(limit, trx);
+      if (claimed.length === 0) return { claimed, toSend: [] };
+      const refused = await refusals(claimed, trx);
+      const { ready, later } = pace(claimed, refused);
+      if (refused.size > 0) {
+        await fail(
           trx,
           claimed.filter((m) => refused.has(m.id)).map((m) => ({ m, code: null, description: REFUSAL_TEXT[refused.get(m.id)!].description })),
-        ),
-      );
-    }
-    await release(later);
-    if (ready.length === 0) return claimed.length;
+        );
+      }
+      await release(later, trx);
+      const owned = await ledger(trx, ready, 'submitting');
+      return { claimed, toSend: ready.filter((m) => owned.has(m.id)) };
+    });
+    if (toSend.length === 0) return claimed.length;
 
     const outbound = (list: Claimed[]) => list.map((m) => ({ messageId: m.id, from: m.from, to: m.phone_number, text: m.message }));
-    const owned = await db.transaction().execute((trx) => ledger(trx, ready, 'submitting'));
-    const toSend = ready.filter((m) => owned.has(m.id));
-    if (toSend.length === 0) return claimed.length;
     let results: SubmitResult[];
     try {
       results = normalizeResults(toSend.map((m) => ({ messageId: m.id })), await withTimeout(transport.submit(outbound(toSend)), submitTimeoutMs, `${transport.name} submit`));

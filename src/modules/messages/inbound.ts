@@ -1,3 +1,4 @@
+import { defaultHelpText } from '../accounts/help-text.js';
 import { NOT_YET_SENT } from './messages.repo.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
@@ -41,10 +42,6 @@ interface AccountRow {
   short_code: string;
   default_country: string;
   help_text: string | null;
-}
-
-export function defaultHelpText(accountName: string): string {
-  return `${accountName}: Reply STOP to unsubscribe. Msg&data rates may apply.`;
 }
 
 /**

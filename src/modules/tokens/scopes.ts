@@ -1,4 +1,4 @@
-/** The reference's scopes, plus `webhooks.manage` for the webhook API. */
+/** The reference's scopes, plus `webhooks.manage` for the webhook API and `account.*` for /v1/account. */
 export const SCOPES = [
   'campaigns.create',
   'campaigns.delete',
@@ -28,6 +28,8 @@ export const SCOPES = [
   'phone-numbers.lookup',
   'carriers.view',
   'webhooks.manage',
+  'account.view',
+  'account.update',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];
@@ -65,6 +67,8 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'phone-numbers.lookup': 'Look up phone numbers',
   'carriers.view': 'See mobile carriers',
   'webhooks.manage': 'Manage your webhook endpoints',
+  'account.view': 'See your account, its credit balance and settings',
+  'account.update': 'Change your account’s settings (help text, quiet hours, time zone)',
 };
 
 export function parseScopes(raw: string): Scope[] {

@@ -320,7 +320,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"];
+                            data: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -422,6 +422,256 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve your account and its settings
+         * @description Required scope: `account.view`
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["def-0"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Change your account’s settings
+         * @description Changes only the fields given: name, default country, time zone, the HELP answer and quiet hours.
+         *
+         *     Required scope: `account.update`
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        default_country?: string;
+                        /** @description At most 320 characters; null (or an empty text) restores the default text. */
+                        help_text?: null | string;
+                        name?: string;
+                        quiet_hours?: {
+                            enabled?: boolean;
+                            /** @description Local time HH:MM (24:00 for midnight at the end of the day). */
+                            end?: string;
+                            /** @description Local time HH:MM (24:00 for midnight at the end of the day). */
+                            start?: string;
+                        };
+                        timezone?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["def-0"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: {
+                                [key: string]: string[];
+                            };
+                            message: string;
+                            status: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -475,7 +725,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-10"][];
+                            data: components["schemas"]["def-11"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -616,7 +866,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-10"];
+                            data: components["schemas"]["def-11"];
                         };
                     };
                 };
@@ -763,7 +1013,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-10"];
+                            data: components["schemas"]["def-11"];
                         };
                     };
                 };
@@ -886,7 +1136,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-10"];
+                            data: components["schemas"]["def-11"];
                         };
                     };
                 };
@@ -1169,7 +1419,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-11"];
+                            data: components["schemas"]["def-12"];
                         };
                     };
                 };
@@ -1337,7 +1587,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-9"][];
+                            data: components["schemas"]["def-10"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -1462,7 +1712,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-9"];
+                            data: components["schemas"]["def-10"];
                         };
                     };
                 };
@@ -1579,7 +1829,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-9"];
+                            data: components["schemas"]["def-10"];
                         };
                     };
                 };
@@ -1691,7 +1941,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-9"];
+                            data: components["schemas"]["def-10"];
                         };
                     };
                 };
@@ -1921,7 +2171,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-0"][];
+                            data: components["schemas"]["def-1"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -2055,7 +2305,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-0"];
+                            data: components["schemas"]["def-1"];
                         };
                     };
                 };
@@ -2189,7 +2439,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"][];
+                            data: components["schemas"]["def-8"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -2333,7 +2583,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"];
+                            data: components["schemas"]["def-8"];
                         };
                     };
                 };
@@ -2467,7 +2717,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"];
+                            data: components["schemas"]["def-8"];
                         };
                     };
                 };
@@ -2599,7 +2849,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"];
+                            data: components["schemas"]["def-8"];
                         };
                     };
                 };
@@ -2842,7 +3092,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"];
+                            data: components["schemas"]["def-8"];
                         };
                     };
                 };
@@ -3097,7 +3347,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-18"];
+                            data: components["schemas"]["def-19"];
                         };
                     };
                 };
@@ -3270,7 +3520,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-18"][];
+                            data: components["schemas"]["def-19"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -3404,7 +3654,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-18"];
+                            data: components["schemas"]["def-19"];
                         };
                     };
                 };
@@ -3539,7 +3789,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-19"][];
+                            data: components["schemas"]["def-20"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -3829,7 +4079,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-14"][];
+                            data: components["schemas"]["def-15"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -3963,7 +4213,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-14"];
+                            data: components["schemas"]["def-15"];
                         };
                     };
                 };
@@ -4107,7 +4357,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-12"][];
+                            data: components["schemas"]["def-13"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -4244,7 +4494,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-12"];
+                            data: components["schemas"]["def-13"];
                         };
                     };
                 };
@@ -4361,7 +4611,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-12"];
+                            data: components["schemas"]["def-13"];
                         };
                     };
                 };
@@ -4485,7 +4735,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-12"];
+                            data: components["schemas"]["def-13"];
                         };
                     };
                 };
@@ -4718,7 +4968,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-13"];
+                            data: components["schemas"]["def-14"];
                         };
                     };
                 };
@@ -4729,7 +4979,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-13"];
+                            data: components["schemas"]["def-14"];
                         };
                     };
                 };
@@ -4859,7 +5109,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-5"][];
+                            data: components["schemas"]["def-6"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -4984,7 +5234,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-5"];
+                            data: components["schemas"]["def-6"];
                         };
                     };
                 };
@@ -5116,7 +5366,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-5"];
+                            data: components["schemas"]["def-6"];
                         };
                     };
                 };
@@ -5228,7 +5478,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-5"];
+                            data: components["schemas"]["def-6"];
                         };
                     };
                 };
@@ -5473,7 +5723,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-6"][];
+                            data: components["schemas"]["def-7"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -5604,7 +5854,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-6"];
+                            data: components["schemas"]["def-7"];
                         };
                     };
                 };
@@ -5738,7 +5988,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-6"];
+                            data: components["schemas"]["def-7"];
                         };
                     };
                 };
@@ -5856,7 +6106,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-6"];
+                            data: components["schemas"]["def-7"];
                         };
                     };
                 };
@@ -6005,7 +6255,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-7"][];
+                            data: components["schemas"]["def-8"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -6159,7 +6409,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"];
+                            data: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -6326,7 +6576,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"][];
+                            data: components["schemas"]["def-16"][];
                             meta: {
                                 accepted: number;
                                 rejected: {
@@ -6642,7 +6892,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-17"][];
+                            data: components["schemas"]["def-18"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -6773,7 +7023,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-17"];
+                            data: components["schemas"]["def-18"];
                         };
                     };
                 };
@@ -6920,7 +7170,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-17"];
+                            data: components["schemas"]["def-18"];
                         };
                     };
                 };
@@ -7035,7 +7285,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-17"];
+                            data: components["schemas"]["def-18"];
                         };
                     };
                 };
@@ -7320,7 +7570,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"][];
+                            data: components["schemas"]["def-16"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -7451,7 +7701,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"];
+                            data: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -7600,7 +7850,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"];
+                            data: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -7712,7 +7962,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"];
+                            data: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -7868,7 +8118,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-15"][];
+                            data: components["schemas"]["def-16"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -8015,7 +8265,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-3"][];
+                            data: components["schemas"]["def-4"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -8149,7 +8399,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-3"];
+                            data: components["schemas"]["def-4"];
                         };
                     };
                 };
@@ -8276,7 +8526,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-4"][];
+                            data: components["schemas"]["def-5"][];
                         };
                     };
                 };
@@ -8421,7 +8671,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-1"][];
+                            data: components["schemas"]["def-2"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -8723,7 +8973,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-1"];
+                            data: components["schemas"]["def-2"];
                         };
                     };
                 };
@@ -8839,7 +9089,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-1"];
+                            data: components["schemas"]["def-2"];
                         };
                     };
                 };
@@ -9088,7 +9338,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-1"];
+                            data: components["schemas"]["def-2"];
                         };
                     };
                 };
@@ -9249,7 +9499,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-2"][];
+                            data: components["schemas"]["def-3"][];
                             meta: {
                                 pagination: {
                                     count: number;
@@ -9542,7 +9792,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data: components["schemas"]["def-2"];
+                            data: components["schemas"]["def-3"];
                         };
                     };
                 };
@@ -9809,8 +10059,35 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Carrier */
+        /** Account */
         "def-0": {
+            created_at: string;
+            credit_balance: number;
+            /** @description ISO 3166 country used to read phone numbers written without a country code. */
+            default_country: string;
+            /** @description The answer to an inbound HELP or INFO. */
+            help_text: string;
+            /** @description true while no help text of the account’s own is set. */
+            help_text_is_default: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            quiet_hours: {
+                /** @description When on, campaign sends wait for the recipient’s local window (single and batch API sends are not held). */
+                enabled: boolean;
+                /** @description End of the sending window, local time HH:MM. */
+                end: string;
+                /** @description Start of the sending window, local time HH:MM. */
+                start: string;
+            };
+            /** @description The number the account texts from (the simulator’s short code). */
+            short_code: string;
+            /** @description IANA time zone: for contacts without one, and the dashboard. */
+            timezone: string;
+            updated_at: string;
+        };
+        /** Carrier */
+        "def-1": {
             /**
              * @description ISO 3166-1 alpha-2 country code
              * @example US
@@ -9826,7 +10103,7 @@ export interface components {
             updated_at: string;
         };
         /** WebhookEndpoint */
-        "def-1": {
+        "def-2": {
             /** Format: date-time */
             created_at: string;
             disabled_at: string | null;
@@ -9850,7 +10127,7 @@ export interface components {
             url: string;
         };
         /** WebhookDelivery */
-        "def-2": {
+        "def-3": {
             /** @description Attempts made in the current retry cycle. */
             attempts: number;
             /** Format: date-time */
@@ -9873,7 +10150,7 @@ export interface components {
             webhook_id: string;
         };
         /** Opt-in */
-        "def-3": {
+        "def-4": {
             /** @example Text Email Address to confirm */
             description: string;
             enabled: boolean;
@@ -9883,7 +10160,7 @@ export interface components {
             name: string;
         };
         /** Phone number lookup */
-        "def-4": {
+        "def-5": {
             carrier: {
                 /** @description The matching carrier of GET /v1/carriers, if any */
                 id: string | null;
@@ -9905,7 +10182,7 @@ export interface components {
             valid: boolean;
         };
         /** Custom field */
-        "def-5": {
+        "def-6": {
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -9917,7 +10194,7 @@ export interface components {
             updated_at: string;
         };
         /** Group */
-        "def-6": {
+        "def-7": {
             always_send_join: boolean;
             /** Format: date-time */
             created_at: string;
@@ -9947,7 +10224,7 @@ export interface components {
             updated_at: string;
         };
         /** Contact */
-        "def-7": {
+        "def-8": {
             address: string | null;
             /** Format: date */
             birth_date: string | null;
@@ -9978,7 +10255,7 @@ export interface components {
             first_name: string | null;
             gender: string | null;
             /** @description include=groups */
-            groups?: components["schemas"]["def-6"][];
+            groups?: components["schemas"]["def-7"][];
             /** Format: uuid */
             id: string;
             last_name: string | null;
@@ -9989,7 +10266,7 @@ export interface components {
             phone_number: string;
             reward_points: number;
             state: string | null;
-            status?: components["schemas"]["def-8"];
+            status?: components["schemas"]["def-9"];
             timezone: string | null;
             /** Format: date-time */
             unsubscribed_at: string | null;
@@ -9998,7 +10275,7 @@ export interface components {
             zip: string | null;
         };
         /** Contact status */
-        "def-8": {
+        "def-9": {
             bounces: number;
             /**
              * @description What the carrier last reported about the line
@@ -10020,7 +10297,7 @@ export interface components {
             unsubscribed_at: string | null;
         };
         /** Campaign template */
-        "def-9": {
+        "def-10": {
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -10031,7 +10308,7 @@ export interface components {
             updated_at: string;
         };
         /** Campaign */
-        "def-10": {
+        "def-11": {
             cancel_reason: string | null;
             completed_at: string | null;
             coupon_id: string | null;
@@ -10087,7 +10364,7 @@ export interface components {
             updated_at: string;
         };
         /** Campaign preview */
-        "def-11": {
+        "def-12": {
             /** @description Contacts in the campaign’s groups (or the account) */
             audience: number;
             /** @description The account’s credit balance now */
@@ -10122,7 +10399,7 @@ export interface components {
             sufficient_credits: boolean;
         };
         /** Coupon */
-        "def-12": {
+        "def-13": {
             /** @description The code everyone gets (null with unique codes) */
             code: string | null;
             /** @description The pool of unique codes */
@@ -10158,7 +10435,7 @@ export interface components {
             url: string;
         };
         /** Coupon redemption */
-        "def-13": {
+        "def-14": {
             campaign_id: string | null;
             code: string | null;
             contact_id: string | null;
@@ -10172,7 +10449,7 @@ export interface components {
             source: "page" | "api";
         };
         /** Coupon template */
-        "def-14": {
+        "def-15": {
             /** Format: date-time */
             created_at: string;
             description: string;
@@ -10204,7 +10481,7 @@ export interface components {
             updated_at: string;
         };
         /** Message */
-        "def-15": {
+        "def-16": {
             campaign_id: string | null;
             contact?: {
                 carrier: {
@@ -10238,14 +10515,14 @@ export interface components {
              */
             phone_number: string;
             read: boolean;
-            receipt?: components["schemas"]["def-16"] | null;
+            receipt?: components["schemas"]["def-17"] | null;
             segments: number;
             /** @description queued, sent, delivered, failed (outgoing); received (incoming) */
             status: string;
             type: "INCOMING" | "OUTGOING";
         };
         /** Receipt */
-        "def-16": {
+        "def-17": {
             bounce: boolean;
             /**
              * @description Delivery code of the reference table (100-144, 214)
@@ -10258,7 +10535,7 @@ export interface components {
             success: boolean;
         };
         /** ScheduledMessage */
-        "def-17": {
+        "def-18": {
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -10272,7 +10549,7 @@ export interface components {
             updated_at: string;
         };
         /** Contact import */
-        "def-18": {
+        "def-19": {
             /** @description CSV: the columns understood from the header row */
             columns: string[];
             completed_at: string | null;
@@ -10299,7 +10576,7 @@ export interface components {
             validate_only: boolean;
         };
         /** Contact import row */
-        "def-19": {
+        "def-20": {
             contact_id: string | null;
             /** @description Why the row is invalid or skipped */
             message: string | null;

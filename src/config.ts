@@ -38,6 +38,8 @@ export interface Config {
   webhooks: WebhooksConfig;
   /** Contacts per campaign fan-out statement (one transaction each). */
   campaignFanOutBatchSize: number;
+  /** Limits of one contact import (POST /v1/contacts/import): rows, and bytes of the upload (413 beyond). */
+  imports: { maxRows: number; maxBytes: number };
 }
 
 /** Webhook delivery (issue 6). */
@@ -209,6 +211,10 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
     },
     messaging: loadMessagingConfig(env),
     campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
+    imports: {
+      maxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000),
+      maxBytes: int(env, 'IMPORT_MAX_BYTES', 1_073_741_824, 1024, 1_073_741_824),
+    },
   };
 }
 

@@ -63,7 +63,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
   const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
-  const imports = createImportsService({ db, fields, groups, phoneNumbers });
+  const imports = createImportsService({ db, fields, groups, phoneNumbers, maxRows: config.imports.maxRows, maxBytes: config.imports.maxBytes });
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });
   const inbound = createInboundService({ db });

@@ -3,21 +3,27 @@
  * Tables on a terminal, JSON with --json; a non-zero exit status with the server's message,
  * field errors and request id on every error.
  */
-import { readFile } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  APIConnectionError,
   APIError,
   DEFAULT_BASE_URL,
   Shortcode,
   ShortcodeError,
   verifyWebhook,
   WebhookVerificationError,
+  type ContactImport,
+  type ContactImportRow,
+  type ContactImportSource,
   type ListParams,
   type Page,
 } from '@shortcode/sdk';
 import { configPath, readLogin, removeLogin, writeLogin } from './config.js';
 import { csvRecords } from './csv.js';
-import { keyValues, print, printJson, Progress, table, type Output } from './output.js';
+import { bytes, keyValues, print, printJson, Progress, table, type Output } from './output.js';
 import { findResource, RESOURCES, type ResourceSpec, type Row } from './resources.js';
 
 /** A mistake in the command line: exit status 2 and a pointer to the help. */
@@ -47,6 +53,16 @@ const BODY_OPTIONS: Options = {
   set: { type: 'string', multiple: true },
 };
 
+const IMPORT_HELP = `  contacts import FILE [--group ID]... [--validate-only] [--update-existing] [--format csv|ndjson]
+                 [--no-wait] [--interval SECONDS] [--timeout SECONDS] [--show N]
+                                         one upload (CSV with a header row, or JSON lines; - for stdin),
+                                         then progress until processed; the first N (10) invalid rows are
+                                         printed; exit 1 when a row is invalid or the import failed
+  imports list | get ID                  the account's imports and their counts
+  imports rows ID [--outcome created|updated|skipped_duplicate|invalid] [list options]   per-row results
+  imports follow ID [--interval SECONDS] [--timeout SECONDS]   progress of an import until processed
+`;
+
 const HELP = `shortcode: the Shortcode API from the terminal
 
 Usage: shortcode <command> [options]
@@ -65,8 +81,7 @@ ${RESOURCES.map((r) => `  ${r.name.padEnd(19)}${r.operations.join(', ')}`).join(
     delete ID
 
 Jobs
-  contacts import FILE.csv [--group ID]... [--concurrency N]   create contacts with a progress bar
-  contacts unsubscribe NUMBER...         unsubscribe up to 100 numbers
+${IMPORT_HELP}  contacts unsubscribe NUMBER...         unsubscribe up to 100 numbers
   contacts add-group ID GROUP_ID | remove-group ID GROUP_ID
   groups contacts ID [list options]      the contacts of a group
   message send --to NUMBER --message TEXT [--media-url URL]
@@ -293,47 +308,136 @@ async function resourceCommand(ctx: Context, spec: ResourceSpec, operation: stri
   }
 }
 
-const CONTACT_COLUMNS = new Set(['phone_number', 'first_name', 'last_name', 'email', 'gender', 'birth_date', 'address', 'city', 'state', 'zip', 'timezone', 'reward_points']);
 const PHONE_ALIASES = ['phone_number', 'phone', 'mobile', 'number'];
+const IMPORT_OUTCOMES = ['created', 'updated', 'skipped_duplicate', 'invalid'] as const;
+const IMPORT_ROW_COLUMNS = ['row', 'phone_number', 'outcome', 'contact_id', 'message'] as const;
 
+const IMPORT_FOLLOW_OPTIONS: Options = { interval: { type: 'string' }, timeout: { type: 'string' }, show: { type: 'string' } };
+
+/**
+ * `contacts import FILE`: one upload to POST /v1/contacts/import (the file is streamed from
+ * disk, never read into memory), then the import's progress until the server has processed it.
+ */
 async function importContacts(ctx: Context, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { group: { type: 'string', multiple: true }, concurrency: { type: 'string' } });
-  const file = required(positionals, 0, 'CSV file');
-  const { header, records } = csvRecords(await readFile(file, 'utf8').catch(() => {
-    throw new UsageError(`Cannot read ${file}.`);
-  }));
-  const phoneColumn = PHONE_ALIASES.find((a) => header.includes(a));
-  if (!phoneColumn) throw new UsageError(`${file} has no phone_number column (the first line must name the columns).`);
-  const groups = list(values, 'group');
-  const bodies = records.map(({ values: row }) => {
-    const contact: Record<string, unknown> = { phone_number: row[phoneColumn] };
-    const fields: Record<string, string> = {};
-    for (const [column, value] of Object.entries(row)) {
-      if (column === phoneColumn || value === '') continue;
-      if (CONTACT_COLUMNS.has(column)) contact[column] = column === 'reward_points' && /^\d+$/.test(value) ? Number(value) : value;
-      else fields[column] = value;
-    }
-    if (Object.keys(fields).length) contact.fields = fields;
-    if (groups.length) contact.groups = groups;
-    return contact;
+  const { values, positionals } = parse(args, {
+    ...IMPORT_FOLLOW_OPTIONS,
+    group: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    'validate-only': { type: 'boolean' },
+    'update-existing': { type: 'boolean' },
+    'no-wait': { type: 'boolean' },
   });
+  if (values.help) {
+    ctx.output.out.write(IMPORT_HELP);
+    return;
+  }
+  const file = required(positionals, 0, 'file to import (CSV, or JSON lines; - for standard input)');
+  const format = str(values, 'format') ?? (/\.(ndjson|jsonl)$/i.test(file) ? 'ndjson' : 'csv');
+  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format is csv or ndjson, got "${format}".`);
+  const show = int(values, 'show', 0) ?? 10;
+  const interval = seconds(values, 'interval', 1);
+  const timeout = seconds(values, 'timeout', 0);
+  let source: ContactImportSource;
+  let size: number | undefined;
+  if (file === '-') source = process.stdin;
+  else {
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) throw new UsageError(`Cannot read ${file}.`);
+    source = await openAsBlob(file);
+    size = info.size;
+  }
   const client = await ctx.client();
-  const progress = new Progress(ctx.output, 'Importing contacts', bodies.length);
-  progress.update(0);
-  const result = await client.contacts.createMany(bodies as never[], {
-    concurrency: int(values, 'concurrency') ?? 4,
-    // Long imports meet the per-route rate limit: wait it out rather than fail rows.
-    maxRetries: 8,
-    onProgress: ({ done, total, created, failed }) => progress.update(done, `created ${created}, failed ${failed}`, total),
+  const upload = size === undefined ? undefined : new Progress(ctx.output, `Uploading ${file === '-' ? 'standard input' : path.basename(file)}`, size, bytes);
+  upload?.update(0);
+  const started = await client.contacts.imports.create(source, {
+    format,
+    validate_only: values['validate-only'] === true,
+    update_existing: values['update-existing'] === true,
+    ...(list(values, 'group').length ? { group_id: list(values, 'group') } : {}),
+    ...(upload ? { onUploadProgress: ({ sentBytes }: { sentBytes: number }) => upload.update(sentBytes) } : {}),
   });
-  progress.finish(`Imported ${result.created.length} of ${bodies.length} contacts`);
-  const failures = result.failed.map(({ index, error }) => ({ row: records[index]!.row, phone_number: bodies[index]!.phone_number, ...describe(error) }));
-  print(ctx.output, { created: result.created.length, failed: failures, contacts: result.created }, () =>
-    failures.length
-      ? `${failures.length} rows failed:\n${failures.map((f) => `  line ${f.row} (${String(f.phone_number)}): ${f.message}${fieldLines(f.errors, '    ')}`).join('\n')}`
-      : `All ${result.created.length} contacts created.`,
-  );
-  if (failures.length) throw new ReportedFailure();
+  if (upload) upload.finish(`Uploaded ${bytes(size!)}`);
+  ctx.output.err.write(`Import ${started.id}: ${rowCount(started.total_rows)} received${started.validate_only ? ' (validate only: nothing will be written)' : ''}\n`);
+  if (values['no-wait']) {
+    printOne(ctx, started);
+    return;
+  }
+  await followImport(ctx, client, started, { interval, timeout, show });
+}
+
+/** Follows an import with a progress bar until it has finished; prints its counts and its first invalid rows. */
+async function followImport(ctx: Context, client: Shortcode, started: ContactImport, options: { interval: number; timeout: number; show: number }): Promise<void> {
+  const id = started.id;
+  const progress = new Progress(ctx.output, started.validate_only ? 'Validating contacts' : 'Importing contacts', started.total_rows);
+  const report = (i: ContactImport) => progress.update(i.processed_rows, `created ${i.created}, updated ${i.updated}, skipped ${i.skipped}, invalid ${i.invalid}`, i.total_rows);
+  const onInterrupt = () => {
+    ctx.output.err.write(`\nStopped following import ${id}; it goes on on the server: shortcode imports follow ${id}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  let done: ContactImport;
+  try {
+    report(started);
+    done = await client.contacts.imports.waitFor(id, { intervalMs: options.interval * 1000, ...(options.timeout > 0 ? { timeoutMs: options.timeout * 1000 } : {}), onProgress: report });
+  } catch (error) {
+    // waitFor's --timeout: neither an answer of the server nor a connection error.
+    if (error instanceof ShortcodeError && !(error instanceof APIError) && !(error instanceof APIConnectionError)) {
+      progress.finish(`Stopped following import ${id}`);
+      throw new ShortcodeError(`The import is not finished after ${options.timeout}s (--timeout); it goes on on the server: shortcode imports follow ${id}`);
+    }
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  progress.finish(`Import ${done.status}`);
+  const invalidRows = done.invalid > 0 && options.show > 0 ? (await client.contacts.imports.rows(id, { filter: { outcome: 'invalid' }, limit: Math.min(options.show, 100) })).data : [];
+  print(ctx.output, { import: done, invalid_rows: invalidRows }, () => importSummary(done, invalidRows));
+  if (done.status === 'failed' || done.invalid > 0) throw new ReportedFailure();
+}
+
+const rowCount = (n: number) => `${n} ${n === 1 ? 'row' : 'rows'}`;
+
+function importSummary(done: ContactImport, invalidRows: readonly ContactImportRow[]): string {
+  const lines: string[] = [];
+  const verb = done.validate_only ? 'Validated' : 'Imported';
+  if (done.status === 'failed') lines.push(`Import ${done.id} failed after ${done.processed_rows} of ${done.total_rows} rows: ${done.error ?? 'no reason given'}`);
+  else lines.push(`${verb} ${rowCount(done.total_rows)} (import ${done.id})${done.validate_only ? ', writing nothing' : ''}:`);
+  const would = done.validate_only ? 'would be ' : '';
+  lines.push(`  ${would}created ${done.created}, ${would}updated ${done.updated}, skipped ${done.skipped} (already contacts or repeated), invalid ${done.invalid}`);
+  if (invalidRows.length > 0) {
+    lines.push(`${done.invalid} invalid ${done.invalid === 1 ? 'row' : 'rows'}${invalidRows.length < done.invalid ? ` (the first ${invalidRows.length})` : ''}:`);
+    for (const row of invalidRows) lines.push(`  row ${row.row}${row.phone_number ? ` (${row.phone_number})` : ''}: ${row.message ?? 'invalid'}`);
+    if (invalidRows.length < done.invalid) lines.push(`All of them: shortcode imports rows ${done.id} --outcome invalid --all`);
+  }
+  return lines.join('\n');
+}
+
+/** `imports list|get|rows|follow`: the account's contact imports. */
+async function importsCommand(ctx: Context, operation: string | undefined, args: string[]): Promise<void> {
+  if (!operation || operation === 'help' || (operation === '--help' && args.length === 0)) {
+    ctx.output.out.write(IMPORT_HELP);
+    return;
+  }
+  if (operation === 'rows') {
+    const { values, positionals } = parse(args, { ...LIST_OPTIONS, outcome: { type: 'string' } });
+    const id = required(positionals, 0, 'import id');
+    const params = listParams(values);
+    const outcome = str(values, 'outcome');
+    if (outcome !== undefined) {
+      if (!(IMPORT_OUTCOMES as readonly string[]).includes(outcome)) throw new UsageError(`--outcome is one of ${IMPORT_OUTCOMES.join(', ')}, got "${outcome}".`);
+      params.filter = { ...params.filter, outcome };
+    }
+    const imports = (await ctx.client()).contacts.imports;
+    const rows = values.all ? imports.iterateRows(id, params as never) : await imports.rows(id, params as never);
+    return printList(ctx, rows as unknown as AsyncGenerator<Row> | Page<Row>, IMPORT_ROW_COLUMNS);
+  }
+  if (operation === 'follow') {
+    const { values, positionals } = parse(args, IMPORT_FOLLOW_OPTIONS);
+    const client = await ctx.client();
+    const started = await client.contacts.imports.retrieve(required(positionals, 0, 'import id'));
+    return followImport(ctx, client, started, { interval: seconds(values, 'interval', 1), timeout: seconds(values, 'timeout', 0), show: int(values, 'show', 0) ?? 10 });
+  }
+  return resourceCommand(ctx, findResource('imports')!, operation, args);
 }
 
 /** A failure already reported in the command's output: exit 1 without printing more. */
@@ -548,6 +652,8 @@ async function run(ctx: Context, argv: string[]): Promise<void> {
       return resourceCommand(ctx, findResource('groups')!, operation, rest);
     case 'campaigns':
       return campaignsCommand(ctx, operation, rest);
+    case 'imports':
+      return importsCommand(ctx, operation, rest);
     case 'messages':
       if (operation === 'mark-read') {
         const { values, positionals } = parse(rest, { unread: { type: 'boolean' } });

@@ -53,17 +53,19 @@ export class Progress {
   private lastLine = '';
   private readonly started = Date.now();
 
+  /** @param unit - how amounts are shown (default as they are; {@link bytes} for sizes). */
   constructor(
     private readonly output: Output,
     private readonly label: string,
     private total: number,
+    private readonly unit: (amount: number) => string = String,
   ) {}
 
   update(done: number, detail = '', total = this.total): void {
     this.total = total;
     const ratio = total > 0 ? Math.min(1, done / total) : 1;
     const percent = Math.floor(ratio * 100);
-    const text = `${this.label} ${done}/${total} (${percent}%)${detail ? ` ${detail}` : ''}`;
+    const text = `${this.label} ${this.unit(done)}/${this.unit(total)} (${percent}%)${detail ? ` ${detail}` : ''}`;
     if (this.output.err.isTTY) {
       const width = 24;
       const filled = Math.round(ratio * width);
@@ -86,4 +88,17 @@ export class Progress {
     if (this.output.err.isTTY) this.output.err.write('\n');
     this.output.err.write(`${summary} in ${seconds}s\n`);
   }
+}
+
+/** A size for people: `512 B`, `1.5 kB`, `12.0 MB` (powers of 1,000). */
+export function bytes(amount: number): string {
+  if (amount < 1000) return `${amount} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = amount;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -143,6 +143,13 @@ export const RESOURCES: readonly ResourceSpec[] = [
     },
   },
   {
+    name: 'imports',
+    noun: 'import',
+    of: (c) => c.contacts.imports as unknown as GenericResource,
+    operations: ['list', 'get'],
+    columns: ['id', 'status', 'format', 'total_rows', 'processed_rows', 'created', 'updated', 'skipped', 'invalid', 'created_at'],
+  },
+  {
     name: 'webhooks',
     noun: 'webhook endpoint',
     of: (c) => c.webhooks as unknown as GenericResource,

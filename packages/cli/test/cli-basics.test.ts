@@ -20,7 +20,7 @@ describe('shortcode: help and usage', () => {
   it('--help lists the commands and exits 0', async () => {
     const result = await run(['--help'], {});
     expect(result.code).toBe(0);
-    for (const command of ['login --token', 'contacts import', 'message batch', 'campaigns follow', 'inbox tail', 'webhook verify', 'carriers']) {
+    for (const command of ['login --token', 'contacts import', 'imports rows', 'message batch', 'campaigns follow', 'inbox tail', 'webhook verify', 'carriers']) {
       expect(result.stdout).toContain(command);
     }
   });

@@ -1,10 +1,10 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Shortcode } from '@shortcode/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../sdk/test/server.js';
 import { startWorkers } from '../../sdk/test/workers.js';
-import { run, tempConfigHome } from './run.js';
+import { run, runInTerminal, tempConfigHome } from './run.js';
 
 let server: TestServer;
 let stopWorkers: () => Promise<void>;
@@ -71,22 +71,30 @@ describe('shortcode contacts and groups', () => {
 });
 
 describe('shortcode contacts import', () => {
-  it('imports a CSV with a progress bar, reports the refused rows by line and exits 1', async () => {
+  it('uploads a CSV once, shows progress until processed, prints the invalid rows and exits 1', async () => {
     const group = await client.groups.create({ name: 'Imported' });
     const numbers = Array.from({ length: 11 }, phone);
     const lines = ['Phone,First_Name,Last_Name,Email', ...numbers.map((p, i) => `${p},"Person, ${i}",Import,p${i}@example.test`)];
     lines.splice(5, 0, '12,Bad,Number,');
+    lines.push(`${numbers[0]},Again,,`);
     const file = path.join(dir, 'contacts.csv');
     await writeFile(file, `${lines.join('\r\n')}\r\n`);
 
-    const result = await run(['contacts', 'import', file, '--group', group.id, '--concurrency', '2'], env);
+    const result = await run(['contacts', 'import', file, '--group', group.id, '--interval', '0.1'], env);
     expect(result.code).toBe(1);
-    const progress = result.stderr.split('\n').filter((l) => l.startsWith('Importing contacts'));
-    expect(progress[0]).toBe('Importing contacts 0/12 (0%)');
-    expect(progress.at(-1)).toBe('Importing contacts 12/12 (100%) created 11, failed 1');
-    expect(progress.length).toBeGreaterThanOrEqual(5);
-    expect(result.stderr).toMatch(/Imported 11 of 12 contacts in \d+\.\ds/);
-    expect(result.stdout).toMatch(/^1 rows failed:\n {2}line 6 \(12\): .+\n {4}phone_number: .+\nRequest id: |^1 rows failed:\n {2}line 6 \(12\): .+\n {4}phone_number: .+\n/);
+    const stderr = result.stderr.split('\n');
+    const size = (await stat(file)).size;
+    expect(stderr[0]).toBe(`Uploading contacts.csv 0 B/${size} B (0%)`);
+    expect(stderr).toContainEqual(expect.stringMatching(new RegExp(`^Uploaded ${size} B in \\d+\\.\\ds$`)));
+    const id = /^Import ([0-9a-f-]{36}): 13 rows received$/m.exec(result.stderr)?.[1];
+    expect(id).toBeDefined();
+    const progress = stderr.filter((l) => l.startsWith('Importing contacts'));
+    expect(progress[0]).toBe('Importing contacts 0/13 (0%) created 0, updated 0, skipped 0, invalid 0');
+    expect(progress.at(-1)).toBe('Importing contacts 13/13 (100%) created 11, updated 0, skipped 1, invalid 1');
+    expect(result.stderr).toMatch(/\nImport completed in \d+\.\ds\n$/);
+    expect(result.stdout).toMatch(
+      new RegExp(`^Imported 13 rows \\(import ${id}\\):\n {2}created 11, updated 0, skipped 1 \\(already contacts or repeated\\), invalid 1\n1 invalid row:\n {2}row 5 \\(12\\): phone_number: .{10,}\n$`),
+    );
 
     const members = await client.groups.contacts(group.id, { limit: 100 });
     expect(members.data.map((c) => c.phone_number).sort()).toEqual([...numbers].sort());
@@ -94,17 +102,100 @@ describe('shortcode contacts import', () => {
     expect(one).toMatchObject({ first_name: 'Person, 0', last_name: 'Import', email: 'p0@example.test' });
   });
 
-  it('a clean import exits 0; --json gives the counts', async () => {
-    const file = path.join(dir, 'clean.csv');
-    await writeFile(file, `phone_number\n${phone()}\n${phone()}\n`);
-    const result = await run(['contacts', 'import', file, '--json'], env);
-    expect(result.code).toBe(0);
-    const body = JSON.parse(result.stdout);
-    expect(body.created).toBe(2);
-    expect(body.failed).toEqual([]);
+  it('--json gives the summary; --show limits the rows printed and says how to see them all; imports rows/list/get', async () => {
+    const file = path.join(dir, 'three-bad.csv');
+    const good = phone();
+    await writeFile(file, `phone_number,email\n1,\n${good},x@example.test\n2,\n${phone()},not-an-email\n`);
+    const shown = await run(['contacts', 'import', file, '--show', '1', '--interval', '0.1'], env);
+    expect(shown.code).toBe(1);
+    const id = /import ([0-9a-f-]{36})/.exec(shown.stdout)![1]!;
+    expect(shown.stdout).toContain('3 invalid rows (the first 1):\n  row 1 (1): phone_number: ');
+    expect(shown.stdout).toContain(`\nAll of them: shortcode imports rows ${id} --outcome invalid --all\n`);
+
+    const all = await run(['imports', 'rows', id, '--outcome', 'invalid', '--all', '--json'], env);
+    expect(all.code).toBe(0);
+    const rows = JSON.parse(all.stdout) as Array<{ row: number; outcome: string; message: string }>;
+    expect(rows.map((r) => [r.row, r.outcome])).toEqual([
+      [1, 'invalid'],
+      [3, 'invalid'],
+      [4, 'invalid'],
+    ]);
+    expect(rows[2]!.message).toMatch(/^email: /);
+    const table = await run(['imports', 'rows', id], env);
+    expect(table.stdout).toMatch(/^ROW\s+PHONE_NUMBER\s+OUTCOME\s+CONTACT_ID\s+MESSAGE\n/);
+    expect(table.stdout).toMatch(new RegExp(`\\n2\\s+\\${good}\\s+created\\s+[0-9a-f-]{36}\\n`));
+    const badOutcome = await run(['imports', 'rows', id, '--outcome', 'great'], env);
+    expect(badOutcome.code).toBe(2);
+
+    const listed = await run(['imports', 'list'], env);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+completed\\s+csv\\s+4\\s+4\\s+1\\s+0\\s+0\\s+3`));
+    const got = await run(['imports', 'get', id, '--json'], env);
+    expect(JSON.parse(got.stdout)).toMatchObject({ id, status: 'completed', created: 1, invalid: 3 });
+
+    const clean = path.join(dir, 'clean.csv');
+    await writeFile(clean, `phone_number\n${phone()}\n${phone()}\n`);
+    const json = await run(['contacts', 'import', clean, '--json', '--interval', '0.1'], env);
+    expect(json.code).toBe(0);
+    const summary = JSON.parse(json.stdout);
+    expect(summary.import).toMatchObject({ status: 'completed', total_rows: 2, created: 2, invalid: 0, validate_only: false });
+    expect(summary.invalid_rows).toEqual([]);
+  });
+
+  it('--validate-only writes nothing; JSON lines from standard input; errors exit non-zero with the message', async () => {
+    const number = phone();
+    const validated = await run(['contacts', 'import', '-', '--format', 'ndjson', '--validate-only', '--json', '--interval', '0.1'], env, `${JSON.stringify({ phone_number: number, first_name: 'Val' })}\n`);
+    expect(validated.code).toBe(0);
+    expect(validated.stderr).toMatch(/: 1 row received \(validate only: nothing will be written\)\n/);
+    expect(validated.stderr).toContain('Validating contacts 1/1 (100%) created 1');
+    expect(JSON.parse(validated.stdout).import).toMatchObject({ format: 'ndjson', validate_only: true, created: 1 });
+    expect((await client.contacts.list({ filter: { phone_number: number } })).data).toEqual([]);
+
+    const file = path.join(dir, 'bad-header.csv');
+    await writeFile(file, 'phone_number,shoe_size\n+12025550123,9\n');
+    const refused = await run(['contacts', 'import', file], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\nError: The CSV header row is not understood\. \(HTTP 400\)\n {2}header\.2: Unknown column "shoe_size": .+\nRequest id: [0-9a-f-]{36}\n$/);
+    expect(refused.stdout).toBe('');
+
     const missing = await run(['contacts', 'import', path.join(dir, 'nope.csv')], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Cannot read');
+    const unknown = await run(['imports', 'get', '2b1c3a50-0000-4000-8000-000000000000'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^Error: Import not found\. \(HTTP 404\)\nRequest id: [0-9a-f-]{36}\n$/);
+  });
+
+  it('--no-wait answers at once; imports follow picks the import up, and gives up after --timeout with exit 1', async () => {
+    await stopWorkers();
+    let id: string;
+    try {
+      const file = path.join(dir, 'later.csv');
+      await writeFile(file, `phone_number\n${phone()}\n`);
+      const queued = await run(['contacts', 'import', file, '--no-wait', '--json'], env);
+      expect(queued.code).toBe(0);
+      ({ id } = JSON.parse(queued.stdout) as { id: string });
+      expect(JSON.parse(queued.stdout)).toMatchObject({ status: 'queued', total_rows: 1 });
+      const waiting = await run(['imports', 'follow', id, '--interval', '0.1', '--timeout', '0.5'], env);
+      expect(waiting.code).toBe(1);
+      expect(waiting.stderr).toContain(`Error: The import is not finished after 0.5s (--timeout); it goes on on the server: shortcode imports follow ${id}\n`);
+    } finally {
+      stopWorkers = await startWorkers(server);
+    }
+    const followed = await run(['imports', 'follow', id, '--interval', '0.1'], env);
+    expect(followed.code).toBe(0);
+    expect(followed.stderr).toContain('Importing contacts 1/1 (100%) created 1, updated 0, skipped 0, invalid 0');
+    expect(followed.stdout).toMatch(/^Imported 1 row \(import [0-9a-f-]{36}\):\n {2}created 1,/);
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    const file = path.join(dir, 'tty.csv');
+    await writeFile(file, `phone_number\n${phone()}\n${phone()}\n${phone()}\n`);
+    const result = await runInTerminal(['contacts', 'import', file, '--interval', '0.1'], env);
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('\r\x1b[2K[------------------------] Importing contacts 0/3 (0%)');
+    expect(result.output).toContain('\r\x1b[2K[########################] Importing contacts 3/3 (100%) created 3, updated 0, skipped 0, invalid 0');
+    expect(result.output).toMatch(/\[########################\] Uploading tty\.csv \d+ B\/\d+ B \(100%\)/);
+    expect(result.output).toContain('Imported 3 rows');
   });
 });
 

@@ -37,3 +37,18 @@ export function run(args: string[], env: Record<string, string>, input?: string)
     else child.stdin?.end();
   });
 }
+
+/**
+ * Runs `shortcode ...args` on a pseudo-terminal (util-linux `script`), as on a user's terminal:
+ * standard output and error arrive together, as the terminal shows them.
+ */
+export function runInTerminal(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    execFile('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? os.tmpdir(), TERM: 'dumb', ...env }, timeout: 60_000 }, (error, stdout) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: String(stdout) });
+    });
+  });
+}

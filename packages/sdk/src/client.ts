@@ -15,7 +15,7 @@ import { Webhooks } from './resources/webhooks.js';
  * await client.message.send({ phone_number: contact.phone_number, message: 'Hello!' });
  */
 export class Shortcode extends ApiClient {
-  /** Contacts: `list`, `iterate`, `listAll`, `retrieve`, `create`, `update`, `delete`, `unsubscribe`, `addGroup`, `removeGroup`, `createMany`. */
+  /** Contacts: `list`, `iterate`, `listAll`, `retrieve`, `create`, `update`, `delete`, `unsubscribe`, `addGroup`, `removeGroup`, `createMany`, and bulk `imports.{create,retrieve,list,rows,iterateRows,waitFor}`. */
   readonly contacts: Contacts;
   /** Groups: `list`, `iterate`, `listAll`, `retrieve`, `create`, `update`, `contacts`, `iterateContacts`. */
   readonly groups: Groups;

@@ -44,6 +44,13 @@ export interface ApiRequest {
   body?: unknown;
   /** A form body (`application/x-www-form-urlencoded`), used by the OAuth token endpoints. */
   form?: Record<string, string>;
+  /**
+   * A raw body (a file upload). `body()` is called for every attempt; a body that cannot be
+   * produced twice (`replayable: false`, a stream) is never retried.
+   */
+  upload?: { contentType: string; body: () => NonNullable<RequestInit['body']>; replayable: boolean };
+  /** Query keys whose array values are sent as repeated pairs (`group_id=a&group_id=b`) rather than joined with commas. */
+  repeatQueryKeys?: readonly string[];
   /** Send the bearer token (default true). */
   authenticate?: boolean;
   /** Give the request an Idempotency-Key (a random one unless the options name it). */
@@ -73,7 +80,7 @@ export function normaliseBaseUrl(baseUrl: string): string {
  * Serialises list parameters the way the API reads them: `filter[x]=v`, `include=a,b`,
  * `sort=-a,b`; undefined values are left out, dates become ISO 8601.
  */
-export function serialiseQuery(query: Record<string, unknown> | undefined): string {
+export function serialiseQuery(query: Record<string, unknown> | undefined, repeatKeys: readonly string[] = []): string {
   if (!query) return '';
   const parts: string[] = [];
   const add = (key: string, value: unknown) => {
@@ -84,6 +91,8 @@ export function serialiseQuery(query: Record<string, unknown> | undefined): stri
     if (value === undefined || value === null) continue;
     if (key === 'filter' && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)) {
       for (const [field, fieldValue] of Object.entries(value as Record<string, unknown>)) add(`filter[${encodeURIComponent(field)}]`, fieldValue);
+    } else if (Array.isArray(value) && repeatKeys.includes(key)) {
+      for (const item of value as unknown[]) add(encodeURIComponent(key), item);
     } else if (Array.isArray(value)) {
       if (value.length > 0) add(encodeURIComponent(key), value.map(scalar).join(','));
     } else {
@@ -111,7 +120,8 @@ function backoff(attempt: number): number {
   return delay * (0.75 + Math.random() * 0.25);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or rejects with an {@link APIConnectionError} when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new APIConnectionError('The request was aborted.', signal.reason));
     const timer = setTimeout(() => {
@@ -156,13 +166,13 @@ export class ApiClient {
   }
 
   /** The absolute URL of a path (placeholders filled, query serialised). */
-  buildUrl(path: string, params: Record<string, string> = {}, query?: Record<string, unknown>): string {
+  buildUrl(path: string, params: Record<string, string> = {}, query?: Record<string, unknown>, repeatQueryKeys?: readonly string[]): string {
     const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = params[name];
       if (value === undefined || value === '') throw new ShortcodeError(`Missing path parameter "${name}" for ${path}.`);
       return encodeURIComponent(value);
     });
-    return `${this.baseUrl}${filled}${serialiseQuery(query)}`;
+    return `${this.baseUrl}${filled}${serialiseQuery(query, repeatQueryKeys)}`;
   }
 
   /**
@@ -170,7 +180,7 @@ export class ApiClient {
    * 503 answers, and network errors when repeating is safe; raises the typed error otherwise.
    */
   async request<T>(request: ApiRequest, options: RequestOptions = {}): Promise<T> {
-    return this.send<T>(this.buildUrl(request.path, request.params, request.query as Record<string, unknown> | undefined), request, options);
+    return this.send<T>(this.buildUrl(request.path, request.params, request.query as Record<string, unknown> | undefined, request.repeatQueryKeys), request, options);
   }
 
   /**
@@ -212,7 +222,9 @@ export class ApiClient {
   private async send<T>(url: string, request: ApiRequest, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...(options.headers ?? {}) };
     let body: string | undefined;
-    if (request.form !== undefined) {
+    if (request.upload !== undefined) {
+      headers['content-type'] = request.upload.contentType;
+    } else if (request.form !== undefined) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(request.form).toString();
     } else if (request.body !== undefined) {
@@ -226,7 +238,8 @@ export class ApiClient {
     const idempotencyKey = options.idempotencyKey ?? (request.idempotent ? newIdempotencyKey() : undefined);
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
     const repeatable = IDEMPOTENT_METHODS.has(request.method) || idempotencyKey !== undefined;
-    const maxRetries = options.maxRetries ?? this.maxRetries;
+    // A streamed upload is consumed by the first attempt: it cannot be sent again.
+    const maxRetries = request.upload && !request.upload.replayable ? 0 : (options.maxRetries ?? this.maxRetries);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
 
     for (let attempt = 0; ; attempt += 1) {
@@ -234,7 +247,10 @@ export class ApiClient {
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       let response: Response;
       try {
-        response = await this.#fetch(url, { method: request.method, headers, body, signal });
+        const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, body: request.upload ? request.upload.body() : body, signal };
+        // A stream as the body needs `duplex: 'half'` (Node.js fetch and the Fetch standard).
+        if (typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) init.duplex = 'half';
+        response = await this.#fetch(url, init);
       } catch (error) {
         if (options.signal?.aborted) throw new APIConnectionError('The request was aborted.', error);
         const timedOut = timeout.aborted;

@@ -51,6 +51,10 @@ export class NotFoundError extends APIError {}
 export class MethodNotAllowedError extends APIError {}
 /** 409: the request conflicts with the resource's current state. */
 export class ConflictError extends APIError {}
+/** 413: the request body (an import's file) is larger than the server accepts. */
+export class PayloadTooLargeError extends APIError {}
+/** 415: the request's media type or charset is not accepted (imports take UTF-8 CSV or JSON lines). */
+export class UnsupportedMediaTypeError extends APIError {}
 /** 422: validation failed; {@link ShortcodeError.errors} names each field and what is wrong with it. */
 export class UnprocessableEntityError extends APIError {}
 
@@ -90,6 +94,8 @@ const BY_STATUS: Record<number, typeof APIError> = {
   404: NotFoundError,
   405: MethodNotAllowedError,
   409: ConflictError,
+  413: PayloadTooLargeError,
+  415: UnsupportedMediaTypeError,
   422: UnprocessableEntityError,
   429: RateLimitError,
 };

@@ -17,12 +17,14 @@ export {
   ForbiddenError,
   MethodNotAllowedError,
   NotFoundError,
+  PayloadTooLargeError,
   PaymentRequiredError,
   RateLimitError,
   ServerError,
   ShortcodeError,
   UnauthorizedError,
   UnprocessableEntityError,
+  UnsupportedMediaTypeError,
   WebhookVerificationError,
   errorClassFor,
   type FieldErrors,
@@ -32,6 +34,7 @@ export { signWebhook, verifyWebhook, type VerifiedWebhook, type VerifyWebhookPar
 export type { ApiBody, ApiObject, FilterValue, ItemOf, ListParams, Page, Pagination, RequestBody, RequestOptions, ResponseBody, ResponseData } from './types.js';
 export * from './resources/audience.js';
 export * from './resources/campaigns.js';
+export * from './resources/imports.js';
 export * from './resources/messaging.js';
 export * from './resources/webhooks.js';
 export type { paths, components, operations } from './generated/openapi.js';

@@ -101,10 +101,10 @@ function csvError(error: unknown): unknown {
 }
 
 /** The records of an uploaded body, streamed: CSV (RFC 4180) or JSON lines. */
-export async function* readRecords(body: Readable, format: 'csv' | 'ndjson'): AsyncGenerator<RawRecord> {
+export async function* readRecords(body: Readable, format: 'csv' | 'ndjson', maxBytes = MAX_IMPORT_BYTES): AsyncGenerator<RawRecord> {
   if (format === 'csv') {
     const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_ROW_CHARS, info: true });
-    pipeline(body, utf8Decoder(), parser, () => undefined);
+    pipeline(body, utf8Decoder(maxBytes), parser, () => undefined);
     try {
       for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         yield { line: item.info.lines, value: item.record };
@@ -115,7 +115,7 @@ export async function* readRecords(body: Readable, format: 'csv' | 'ndjson'): As
     return;
   }
   const lines = lineSplitter();
-  pipeline(body, utf8Decoder(), lines, () => undefined);
+  pipeline(body, utf8Decoder(maxBytes), lines, () => undefined);
   let first = true;
   for await (const item of lines as AsyncIterable<{ line: number; text: string }>) {
     let text = item.text;

@@ -47,13 +47,20 @@ export const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new AppError(415, 'Send the file as text/csv or application/x-ndjson.');
       }
       const groupIds = request.query.group_id === undefined ? [] : [request.query.group_id].flat();
-      const data = await imports.receive(request.auth!.accountId, body as Readable, {
-        format: CSV_TYPES.includes(type) ? 'csv' : 'ndjson',
-        validateOnly: request.query.validate_only ?? false,
-        updateExisting: request.query.update_existing ?? false,
-        groupIds,
-      });
-      return reply.code(202).send({ data });
+      try {
+        const data = await imports.receive(request.auth!.accountId, body as Readable, {
+          format: CSV_TYPES.includes(type) ? 'csv' : 'ndjson',
+          validateOnly: request.query.validate_only ?? false,
+          updateExisting: request.query.update_existing ?? false,
+          groupIds,
+        });
+        return reply.code(202).send({ data });
+      } catch (error) {
+        // An upload refused part-way (too large, not UTF-8, ...) leaves the rest of its body
+        // unread: the connection cannot carry another request, so it closes after the answer.
+        if (!request.raw.complete) void reply.header('connection', 'close');
+        throw error;
+      }
     },
   );
 

@@ -82,6 +82,8 @@ export function createImportsService(deps: {
   now?: () => Date;
   /** Rows one import may have (MAX_IMPORT_ROWS; lower in tests). */
   maxRows?: number;
+  /** Bytes one upload may have (MAX_IMPORT_BYTES by default); more is a 413. */
+  maxBytes?: number;
 }) {
   const now = deps.now ?? (() => new Date());
   const maxRows = deps.maxRows ?? MAX_IMPORT_ROWS;
@@ -353,7 +355,7 @@ export function createImportsService(deps: {
       try {
         let columns: string[] | null = options.format === 'csv' ? null : [];
         let batch: Array<{ row: number; data: string }> = [];
-        for await (const record of readRecords(body, options.format)) {
+        for await (const record of readRecords(body, options.format, deps.maxBytes)) {
           if (columns === null) {
             columns = mapHeader(record.value as string[], defs);
             await repo.setColumns(imp.id, columns);

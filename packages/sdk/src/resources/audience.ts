@@ -1,5 +1,7 @@
+import type { ApiClient } from '../core.js';
 import type { ItemOf, ListParams, Page, RequestBody, RequestOptions, ResponseData } from '../types.js';
 import { CollectionResource, Resource } from './base.js';
+import { ContactImports } from './imports.js';
 
 export type Contact = ItemOf<'/v1/contacts'>;
 export type ContactCreateParams = RequestBody<'/v1/contacts', 'post'>;
@@ -33,6 +35,16 @@ export type ProgressCallback = (progress: { done: number; total: number; created
 /** Contacts: the subscribers you market to (`/v1/contacts`). */
 export class Contacts extends CollectionResource<Contact> {
   protected readonly collectionPath = '/v1/contacts';
+  /**
+   * Bulk imports from a CSV or JSON-lines file: `create` (one upload), `retrieve`, `list`,
+   * `iterate`, `rows`, `iterateRows` (per-row results) and `waitFor` (until processed).
+   */
+  readonly imports: ContactImports;
+
+  constructor(client: ApiClient) {
+    super(client);
+    this.imports = new ContactImports(client);
+  }
 
   /**
    * Retrieves a contact.
@@ -83,9 +95,10 @@ export class Contacts extends CollectionResource<Contact> {
   }
 
   /**
-   * Creates many contacts, a few requests at a time (the API has no bulk import endpoint).
-   * Refused inputs do not stop the others: they are reported in `failed`. Rate limits are
-   * absorbed by the client's retries; give the client a higher `maxRetries` for large imports.
+   * Creates many contacts, a few requests at a time, and returns them. Refused inputs do not
+   * stop the others: they are reported in `failed`. Rate limits are absorbed by the client's
+   * retries. For more than a few hundred contacts prefer {@link ContactImports.create}
+   * (`contacts.imports.create`): one upload, processed by the server.
    *
    * @param options.concurrency - requests in flight at once (default 4).
    * @param options.onProgress - called after each input settles.

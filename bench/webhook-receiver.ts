@@ -3,8 +3,10 @@ import { Webhook } from 'standardwebhooks';
 
 /**
  * The receiver of the webhook benchmark: verifies the Standard Webhooks signature of every
- * POST with the `standardwebhooks` package (with each secret in WEBHOOK_SECRETS, comma
- * separated) and answers 204 when one verifies, 401 otherwise. GET /stats returns the counts.
+ * POST with the `standardwebhooks` package and answers 204 when it verifies, 401 otherwise.
+ * A POST to /hooks/<i> is verified with the i-th secret of WEBHOOK_SECRETS (comma separated),
+ * as a real receiver knows which endpoint a request is for: one verification per request,
+ * whichever client sends it. GET /stats returns the counts.
  */
 const verifiers = (process.env.WEBHOOK_SECRETS ?? '').split(',').filter(Boolean).map((s) => new Webhook(s));
 let verified = 0;
@@ -26,14 +28,17 @@ const server = http.createServer((req, res) => {
       'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
       'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
     };
-    const ok = verifiers.some((v) => {
-      try {
-        v.verify(body, headers);
-        return true;
-      } catch {
-        return false;
+    const match = /^\/hooks\/(\d+)$/.exec(req.url ?? '');
+    const verifier = match ? verifiers[Number(match[1])] : undefined;
+    let ok = false;
+    try {
+      if (verifier) {
+        verifier.verify(body, headers);
+        ok = true;
       }
-    });
+    } catch {
+      ok = false;
+    }
     if (ok) {
       verified += 1;
       ids.add(headers['webhook-id']);

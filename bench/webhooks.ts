@@ -98,8 +98,8 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
     // The bare loop: the same signed body, the same concurrency, no database, no claims.
     const body = serializeWebhookPayload('rejected_message', payload);
     const concurrency = Math.min(config.webhooks.concurrency, config.webhooks.maxInFlightPerEndpoint * endpointCount);
-    const bare = await bareLoop(port, body, secrets[0]!, concurrency, expected, false);
-    const bareKeepAlive = await bareLoop(port, body, secrets[0]!, concurrency, expected, true);
+    const bare = await bareLoop(port, body, secrets, concurrency, expected, false);
+    const bareKeepAlive = await bareLoop(port, body, secrets, concurrency, expected, true);
     const final = await stats();
 
     const deliveriesPerSecond = Math.round(expected / seconds);
@@ -137,18 +137,22 @@ function get(url: string): Promise<string> {
   });
 }
 
-/** `total` POSTs of one signed body from `concurrency` loops; returns requests per second. */
-async function bareLoop(port: number, body: string, secret: string, concurrency: number, total: number, keepAlive: boolean): Promise<number> {
+/**
+ * `total` POSTs of one signed body from `concurrency` loops, spread over the endpoints' paths
+ * (each signed with that endpoint's secret, as the deliveries are); returns requests per second.
+ */
+async function bareLoop(port: number, body: string, secrets: readonly string[], concurrency: number, total: number, keepAlive: boolean): Promise<number> {
   const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: concurrency }) : false;
   let sent = 0;
-  const one = () =>
+  const one = (n: number) =>
     new Promise<void>((resolve, reject) => {
-      const headers = signPayload({ msgId: generateWebhookMessageId(), timestamp: new Date(), body, secrets: [secret] });
+      const endpoint = n % secrets.length;
+      const headers = signPayload({ msgId: generateWebhookMessageId(), timestamp: new Date(), body, secrets: [secrets[endpoint]!] });
       const req = http.request(
         {
           host: '127.0.0.1',
           port,
-          path: '/hooks/bare',
+          path: `/hooks/${endpoint}`,
           method: 'POST',
           agent,
           headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(keepAlive ? {} : { connection: 'close' }) },
@@ -166,7 +170,7 @@ async function bareLoop(port: number, body: string, secret: string, concurrency:
     Array.from({ length: concurrency }, async () => {
       while (sent < total) {
         sent += 1;
-        await one();
+        await one(sent);
       }
     }),
   );

@@ -44,6 +44,19 @@ describe('signPayload', () => {
     expect(new Webhook(secret).verify(body, { ...headers })).toEqual(JSON.parse(body));
   });
 
+  it('gives exactly the signature of the package\'s own sign, for any body and secret length', () => {
+    const bodies = [body, '', '{"emoji":"🎉","accents":"éàü","cjk":"短信"}', 'x'.repeat(70_000), 'lone \ud800 surrogate'];
+    const secrets = [generateWebhookSecret(), 'whsec_' + Buffer.alloc(24, 9).toString('base64'), 'whsec_' + Buffer.alloc(64, 200).toString('base64')];
+    const timestamp = new Date('2026-03-04T05:06:07.890Z');
+    for (const secret of secrets) {
+      for (const b of bodies) {
+        const headers = signPayload({ msgId: 'msg_abc', timestamp, body: b, secrets: [secret] });
+        expect(headers['webhook-signature']).toBe(new Webhook(secret).sign('msg_abc', timestamp, b));
+        expect(headers['webhook-timestamp']).toBe('1772600767');
+      }
+    }
+  });
+
   it('signs with every secret during a rotation, and each one verifies', () => {
     const oldSecret = generateWebhookSecret();
     const newSecret = generateWebhookSecret();

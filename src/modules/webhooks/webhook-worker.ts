@@ -14,6 +14,9 @@ import type { DisabledReason } from './webhooks.tables.js';
 
 /** Response bytes read per attempt; the first 1 KiB is kept in the log. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** How long, and for how many endpoints' secrets, a decrypted signing secret is kept in memory. */
+const SECRET_CACHE_MS = 60_000;
+const SECRET_CACHE_SIZE = 1_000;
 
 export interface WebhookWorkerOptions {
   db: Kysely<DB>;
@@ -74,11 +77,25 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       wakers.add(done);
     });
 
+  // Decrypted signing secrets, briefly, by endpoint and ciphertext: a cache only (a rotated
+  // secret has a new ciphertext, so it is never served stale), bounded in size and age.
+  const secretCache = new Map<string, { secret: string; until: number }>();
+  function openSecret(sealed: string, endpointId: string, nowMs: number): string {
+    const key = `${endpointId}:${sealed}`;
+    const hit = secretCache.get(key);
+    if (hit && hit.until > nowMs) return hit.secret;
+    const secret = options.secretBox().open(sealed, endpointId);
+    secretCache.delete(key);
+    if (secretCache.size >= SECRET_CACHE_SIZE) secretCache.delete(secretCache.keys().next().value as string);
+    secretCache.set(key, { secret, until: nowMs + SECRET_CACHE_MS });
+    return secret;
+  }
+
   function secretsOf(d: ClaimedDelivery, now: Date): string[] {
-    const box = options.secretBox();
-    const secrets = [box.open(d.secret_encrypted, d.endpoint_id)];
+    const nowMs = now.getTime();
+    const secrets = [openSecret(d.secret_encrypted, d.endpoint_id, nowMs)];
     if (d.previous_secret_encrypted && d.previous_secret_expires_at && d.previous_secret_expires_at > now) {
-      secrets.push(box.open(d.previous_secret_encrypted, d.endpoint_id));
+      secrets.push(openSecret(d.previous_secret_encrypted, d.endpoint_id, nowMs));
     }
     return secrets;
   }
@@ -248,6 +265,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       await Promise.allSettled([...inFlight.values()]);
       await flush();
       pool.destroy();
+      secretCache.clear();
       try {
         await repo.release(workerId);
       } catch (err) {

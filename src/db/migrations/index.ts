@@ -7,6 +7,7 @@ import * as m0005 from './0005_messaging.js';
 import * as m0006 from './0006_webhooks.js';
 import * as m0007 from './0007_campaigns_coupons.js';
 import * as m0008 from './0008_contacts_seq_on_insert.js';
+import * as m0009 from './0009_audience_list_paths.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_webhooks': m0006,
   '0007_campaigns_coupons': m0007,
   '0008_contacts_seq_on_insert': m0008,
+  '0009_audience_list_paths': m0009,
 };

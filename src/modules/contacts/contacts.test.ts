@@ -367,6 +367,26 @@ describe('DELETE /v1/contacts/{id}', () => {
     expect((await inject('DELETE', `/v1/contacts/${c.id}`)).statusCode).toBe(404);
   });
 
+  it('keeps the deleted contact’s messages, countable and no longer pointing at it', async () => {
+    const { auth: fresh, account } = await createAccountWithToken(ctx.app);
+    await ctx.database.db.updateTable('accounts').set({ credit_balance: 10 }).where('id', '=', account.id).execute();
+    const c = await createContact({}, fresh);
+    // As if the contact had confirmed its opt-in (the messaging tests cover the confirmation).
+    await ctx.database.db.updateTable('contacts').set({ status: 'subscribed', subscribed_at: new Date() }).where('id', '=', c.id).execute();
+    const sent = await inject('POST', '/v1/message', { phone_number: c.phone_number, message: 'Your order shipped' }, fresh);
+    expect(sent.statusCode, sent.body).toBe(201);
+    const messageId = sent.json().data.id as string;
+    expect(sent.json().data.contact_id).toBe(c.id);
+    const before = (await inject('GET', '/v1/messages', undefined, fresh)).json().meta.pagination.total as number;
+    expect(before).toBeGreaterThanOrEqual(1);
+
+    expect((await inject('DELETE', `/v1/contacts/${c.id}`, undefined, fresh)).statusCode).toBe(204);
+    expect((await inject('GET', '/v1/messages', undefined, fresh)).json().meta.pagination.total).toBe(before);
+    const kept = await inject('GET', `/v1/messages/${messageId}`, undefined, fresh);
+    expect(kept.statusCode).toBe(200);
+    expect(kept.json().data).toMatchObject({ id: messageId, contact_id: null, message: 'Your order shipped' });
+  });
+
   it('refuses foreign ids and needs contacts.delete (security)', async () => {
     const c = await createContact();
     expect((await inject('DELETE', `/v1/contacts/${c.id}`, undefined, other)).statusCode).toBe(404);

@@ -7,7 +7,8 @@ import * as m0005 from './0005_messaging.js';
 import * as m0006 from './0006_webhooks.js';
 import * as m0007 from './0007_campaigns_coupons.js';
 import * as m0008 from './0008_contacts_seq_on_insert.js';
-import * as m0009 from './0009_messaging_handover_key.js';
+import * as m0009a from './0009_audience_list_paths.js';
+import * as m0009m from './0009_messaging_handover_key.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '0006_webhooks': m0006,
   '0007_campaigns_coupons': m0007,
   '0008_contacts_seq_on_insert': m0008,
-  '0009_messaging_handover_key': m0009,
+  '0009_audience_list_paths': m0009a,
+  '0009_messaging_handover_key': m0009m,
 };

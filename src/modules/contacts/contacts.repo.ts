@@ -65,7 +65,12 @@ function orderSql(query: ListQuery, alias: string): RawBuilder<unknown> {
     if (!column) throw new Error(`No column mapped for sort ${field}`);
     return sql`${sql.ref(`${alias}.${column}`)} ${sql.raw(desc ? 'DESC' : 'ASC')}`;
   });
-  parts.push(sql`${sql.ref(`${alias}.id`)} ASC`);
+  // Ties break by creation order, in the direction of the last sort key: seq is unique within
+  // the account, so an index ending in seq (such as (account_id, reward_points, seq)) serves
+  // the filter and the sort on its column, scanned forwards or backwards.
+  if (!query.sort.some(({ field }) => field === 'created_at')) {
+    parts.push(sql`${sql.ref(`${alias}.seq`)} ${sql.raw(query.sort.at(-1)?.desc ? 'DESC' : 'ASC')}`);
+  }
   return sql.join(parts, sql`, `);
 }
 
@@ -80,82 +85,66 @@ export async function allocateSeq(db: Kysely<DB>, accountId: string, count: numb
   return Number(result.rows[0]!.next_seq) - count + 1;
 }
 
+/**
+ * The list's total as one SQL expression. Unfiltered, it is the account's counter (contact_counts,
+ * kept by triggers in the same transaction as each insert and delete), so it never scans the
+ * table; a group's total counts its memberships by index; other filters count the matches.
+ */
+function totalSql(accountId: string, filters: ContactFilters): RawBuilder<unknown> {
+  const filtered = filters.phoneNumber !== undefined || filters.rewardPoints !== undefined || filters.fields.length > 0;
+  if (!filtered && filters.groupId === undefined) {
+    return sql`coalesce((SELECT n.contacts FROM contact_counts n WHERE n.account_id = ${accountId}), 0)`;
+  }
+  if (!filtered) return sql`(SELECT count(*) FROM contact_groups g WHERE g.group_id = ${filters.groupId} AND g.account_id = ${accountId})`;
+  if (filters.fields.length === 1 && filters.phoneNumber === undefined && filters.rewardPoints === undefined && filters.groupId === undefined) {
+    // One custom field: its values carry the account, so the count is one index-only range.
+    const [f] = filters.fields;
+    return sql`(SELECT count(*) FROM contact_field_values v WHERE v.field_id = ${f!.fieldId} AND v.value = ${f!.value} AND v.account_id = ${accountId})`;
+  }
+  return sql`(SELECT count(*) FROM contacts c WHERE ${whereSql(accountId, filters)})`;
+}
+
 export function createContactsRepo(db: Kysely<DB>) {
-  /**
-   * The seq of the contact at 0-based position `position` in creation order: the least s with
-   * s - gaps(<= s) = position + 1. Iterating s = position + 1 + gaps(<= s) from below reaches it
-   * in a few index-only counts; null when the gaps are too many to converge quickly.
-   */
-  async function seqAtPosition(accountId: string, position: number): Promise<number | null> {
-    let gaps = 0;
-    for (let i = 0; i < 8; i++) {
-      const candidate = position + 1 + gaps;
-      const row = await sql<{ n: number }>`SELECT count(*) AS n FROM contact_seq_gaps WHERE account_id = ${accountId} AND seq <= ${candidate}`.execute(db);
-      const counted = Number(row.rows[0]?.n ?? 0);
-      if (counted === gaps) return candidate;
-      gaps = counted;
-    }
-    return null;
-  }
-
-  async function fastPage(accountId: string, query: ListQuery, total: number): Promise<ContactRow[] | null> {
-    const [sort] = query.sort;
-    if (query.sort.length !== 1 || sort?.field !== 'created_at') return null;
-    if (query.offset >= total) return [];
-    const position = sort.desc ? total - 1 - query.offset : query.offset;
-    const seq = await seqAtPosition(accountId, position);
-    if (seq === null) return null;
-    return db
-      .selectFrom('contacts')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('seq', sort.desc ? '<=' : '>=', seq)
-      .orderBy('seq', sort.desc ? 'desc' : 'asc')
-      .limit(query.limit)
-      .execute();
-  }
-
   return {
     /**
-     * One page. The unfiltered list in creation order (the default) jumps straight to its page
-     * through seq (any depth costs the same); otherwise the ids are chosen first from the narrow
-     * indexes (a deep OFFSET then skips index entries, not rows) and only the page is read in full.
+     * One page and the list's total, in one statement (one round trip). The unfiltered list in
+     * creation order (the default) jumps straight to its page through seq and contact_seq_at
+     * (migration 0009), so any depth costs the same; otherwise the ids are chosen first from the
+     * narrow indexes (a deep OFFSET then skips index entries, not rows) and only the page is
+     * read in full.
      */
-    /** `total` is the list's total (from `total()`), which the creation-order jump needs. */
-    async page(accountId: string, filters: ContactFilters, query: ListQuery, total: number): Promise<ContactRow[]> {
-      if (isUnfiltered(filters)) {
-        const rows = await fastPage(accountId, query, total);
-        if (rows) return rows;
+    async list(accountId: string, filters: ContactFilters, query: ListQuery): Promise<{ rows: ContactRow[]; total: number }> {
+      const [sort] = query.sort;
+      let page: RawBuilder<unknown>;
+      if (isUnfiltered(filters) && query.sort.length === 1 && sort?.field === 'created_at') {
+        const position = sort.desc ? sql`t.list_total - 1 - ${query.offset}` : sql`${query.offset}`;
+        page = sql`LATERAL (
+          SELECT c.* FROM contacts c
+          WHERE t.list_total > ${query.offset}
+            AND c.account_id = ${accountId}
+            AND c.seq ${sql.raw(sort.desc ? '<=' : '>=')} contact_seq_at(${accountId}::uuid, (${position})::bigint)
+          ORDER BY c.seq ${sql.raw(sort.desc ? 'DESC' : 'ASC')}
+          LIMIT ${query.limit})`;
+      } else {
+        page = sql`(
+          SELECT c.* FROM contacts c
+          JOIN (
+            SELECT c.id FROM contacts c
+            WHERE ${whereSql(accountId, filters)}
+            ORDER BY ${orderSql(query, 'c')}
+            LIMIT ${query.limit} OFFSET ${query.offset}
+          ) ids ON ids.id = c.id)`;
       }
-      const result = await sql<ContactRow>`
-        SELECT c.* FROM contacts c
-        JOIN (
-          SELECT c.id FROM contacts c
-          WHERE ${whereSql(accountId, filters)}
-          ORDER BY ${orderSql(query, 'c')}
-          LIMIT ${query.limit} OFFSET ${query.offset}
-        ) p ON p.id = c.id
-        ORDER BY ${orderSql(query, 'c')}`.execute(db);
-      return result.rows;
-    },
-
-    /**
-     * The total for a list. Unfiltered, it is the account's counter (contact_counts, kept by
-     * triggers in the same transaction as each insert and delete), so it never scans the table;
-     * a group's total counts its memberships by index; other filters count the matches.
-     */
-    async total(accountId: string, filters: ContactFilters): Promise<number> {
-      const filtered = filters.phoneNumber !== undefined || filters.rewardPoints !== undefined || filters.fields.length > 0;
-      if (!filtered && filters.groupId === undefined) {
-        const row = await db.selectFrom('contact_counts').select('contacts').where('account_id', '=', accountId).executeTakeFirst();
-        return Number(row?.contacts ?? 0);
-      }
-      if (!filtered && filters.groupId !== undefined) {
-        const row = await sql<{ n: number }>`SELECT count(*) AS n FROM contact_groups WHERE group_id = ${filters.groupId} AND account_id = ${accountId}`.execute(db);
-        return Number(row.rows[0]?.n ?? 0);
-      }
-      const row = await sql<{ n: number }>`SELECT count(*) AS n FROM contacts c WHERE ${whereSql(accountId, filters)}`.execute(db);
-      return Number(row.rows[0]?.n ?? 0);
+      const result = await sql<ContactRow & { list_total: number }>`
+        SELECT t.list_total, p.*
+        FROM (SELECT ${totalSql(accountId, filters)} AS list_total) t
+        LEFT JOIN ${page} p ON true
+        ORDER BY ${orderSql(query, 'p')}`.execute(db);
+      const first = result.rows[0];
+      const total = Number(first?.list_total ?? 0);
+      const rows: ContactRow[] = [];
+      for (const { list_total: _total, ...row } of result.rows) if (row.id !== null) rows.push(row);
+      return { rows, total };
     },
 
     findById(accountId: string, id: string) {

@@ -198,7 +198,8 @@ export function createContactsService(deps: {
       for (const f of query.filters) {
         const value = String(f.value);
         if (f.field === 'phone_number') {
-          const parsed = parsePhone(value, await deps.phoneNumbers.defaultCountry(accountId));
+          // An international number needs no default country (and no query to find it).
+          const parsed = parsePhone(value, value.trim().startsWith('+') ? 'US' : await deps.phoneNumbers.defaultCountry(accountId));
           filters.phoneNumber = parsed.ok ? parsed.e164 : value.trim();
         } else if (f.field === 'reward_points') {
           if (!/^-?\d{1,10}$/.test(value.trim())) throw new BadRequestError('The query string is invalid.', { 'filter[reward_points]': ['Must be an integer.'] });
@@ -216,8 +217,7 @@ export function createContactsService(deps: {
     },
 
     async list(accountId: string, query: ListQuery, filters: ContactFilters) {
-      const total = await repo.total(accountId, filters);
-      const rows = total === 0 ? [] : await repo.page(accountId, filters, query, total);
+      const { rows, total } = await repo.list(accountId, filters, query);
       return { data: await present(accountId, rows, query.include), total };
     },
 

@@ -247,6 +247,27 @@ describe('GET /v1/contacts', () => {
     expect([...created].sort()).toEqual(created);
   });
 
+  it('pages in creation order after a deleted run of contacts (a removed batch)', async () => {
+    const { auth: fresh } = await createAccountWithToken(ctx.app);
+    const made: string[] = [];
+    for (let i = 0; i < 11; i++) made.push((await createContact({ first_name: `R${i}` }, fresh)).id);
+    // Seven contiguous deletions: more gaps in a row than the quick count settles.
+    for (const gone of made.slice(2, 9)) expect((await inject('DELETE', `/v1/contacts/${gone}`, undefined, fresh)).statusCode).toBe(204);
+    const kept = [...made.slice(0, 2), ...made.slice(9)];
+    for (const limit of [1, 3]) {
+      for (const sort of ['created_at', '-created_at']) {
+        const expected = sort === 'created_at' ? kept : [...kept].reverse();
+        const ids: string[] = [];
+        for (let page = 1; page <= Math.ceil(kept.length / limit) + 1; page++) {
+          const res = await inject('GET', `/v1/contacts?limit=${limit}&page=${page}&sort=${sort}`, undefined, fresh);
+          expect(res.json().meta.pagination).toMatchObject({ total: 4, current_page: page });
+          ids.push(...res.json().data.map((c: { id: string }) => c.id));
+        }
+        expect(ids).toEqual(expected);
+      }
+    }
+  });
+
   it('filters by custom field', async () => {
     const c = await createContact({ fields: { color: 'teal', visits: 42, vip: false } });
     for (const q of ['filter[fields.color]=teal', 'filter[fields.visits]=42.0', 'filter[fields.vip]=false&filter[fields.color]=teal']) {
@@ -344,6 +365,26 @@ describe('DELETE /v1/contacts/{id}', () => {
     const members = await ctx.database.db.selectFrom('contact_groups').select('group_id').where('contact_id', '=', c.id).execute();
     expect(members).toEqual([]);
     expect((await inject('DELETE', `/v1/contacts/${c.id}`)).statusCode).toBe(404);
+  });
+
+  it('keeps the deleted contact’s messages, countable and no longer pointing at it', async () => {
+    const { auth: fresh, account } = await createAccountWithToken(ctx.app);
+    await ctx.database.db.updateTable('accounts').set({ credit_balance: 10 }).where('id', '=', account.id).execute();
+    const c = await createContact({}, fresh);
+    // As if the contact had confirmed its opt-in (the messaging tests cover the confirmation).
+    await ctx.database.db.updateTable('contacts').set({ status: 'subscribed', subscribed_at: new Date() }).where('id', '=', c.id).execute();
+    const sent = await inject('POST', '/v1/message', { phone_number: c.phone_number, message: 'Your order shipped' }, fresh);
+    expect(sent.statusCode, sent.body).toBe(201);
+    const messageId = sent.json().data.id as string;
+    expect(sent.json().data.contact_id).toBe(c.id);
+    const before = (await inject('GET', '/v1/messages', undefined, fresh)).json().meta.pagination.total as number;
+    expect(before).toBeGreaterThanOrEqual(1);
+
+    expect((await inject('DELETE', `/v1/contacts/${c.id}`, undefined, fresh)).statusCode).toBe(204);
+    expect((await inject('GET', '/v1/messages', undefined, fresh)).json().meta.pagination.total).toBe(before);
+    const kept = await inject('GET', `/v1/messages/${messageId}`, undefined, fresh);
+    expect(kept.statusCode).toBe(200);
+    expect(kept.json().data).toMatchObject({ id: messageId, contact_id: null, message: 'Your order shipped' });
   });
 
   it('refuses foreign ids and needs contacts.delete (security)', async () => {

@@ -68,7 +68,14 @@ export async function runCampaignsBench(opts: { databaseUrl?: string; contacts?:
     const someContact = (await sql<{ id: string }>`SELECT id FROM contacts WHERE account_id = ${account.id} ORDER BY phone_number LIMIT 1 OFFSET ${Math.floor(total / 2)}`.execute(db)).rows[0]!.id;
 
     const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-    const common = { DATABASE_URL: databaseUrl, NODE_ENV: 'production', RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn', SIMULATOR_REPORT_DELAY_MS: '500' };
+    const common = {
+      DATABASE_URL: databaseUrl,
+      NODE_ENV: 'production',
+      RATE_LIMIT_MAX: '1000000000',
+      LOG_LEVEL: 'warn',
+      SIMULATOR_REPORT_DELAY_MS: '500',
+      SECRETS_KEY: process.env.SECRETS_KEY ?? Buffer.alloc(32, 7).toString('base64'),
+    };
     const apiPort = await freePort();
     const api = await startProcess(process.execPath, ['--import', 'tsx', server], { ...common, PORT: String(apiPort), ROLE: 'api' }, /listening on/);
     const workerPort = await freePort();

@@ -46,16 +46,29 @@ const LONG = `Hi {first_name|there}, ${'x'.repeat(155)}`;
 describe('pricing a launch without rendering every recipient', () => {
   it('reserves the floor at launch, then the fan-out charges the exact price before queuing anything', async () => {
     const { who, group, acc } = await audience('611', 4);
+    await insertContacts(db(), acc, { count: 2, prefix: '615', firstName: null, groupId: group });
     const before = await balance(acc);
-    const res = await api(who, 'POST', '/v1/campaigns', { name: 'Long', message: LONG, groups: [group] });
+    // With the tracked link (http://shortcode.test/l/CODE/TOKEN: 54 characters): 157 characters
+    // without the name (the floor: 1 segment), 160 with "Ann" (1 segment), 162 with "there" (2).
+    const message = `Hi {first_name|there}, ${'x'.repeat(97)} https://shop.test/a`;
+    const res = await api(who, 'POST', '/v1/campaigns', { name: 'Priced', message, groups: [group] });
     expect(res.statusCode, res.body).toBe(201);
     const campaign = res.json().data;
-    expect(campaign).toMatchObject({ status: 'sending', stats: { credits: 4 } });
-    expect(await balance(acc)).toBe(before - 4);
+    expect(campaign).toMatchObject({ status: 'sending', stats: { credits: 6 } });
+    expect(await balance(acc)).toBe(before - 6);
+
+    // The fan-out job prices it exactly first (its worker stops before the first batch here).
+    const aborted = AbortSignal.abort();
+    expect(await ctx.app.services.campaigns.fanOut(campaign.id, aborted)).toBe('interrupted');
+    expect((await api(who, 'GET', `/v1/campaigns/${campaign.id}`)).json().data).toMatchObject({ status: 'sending', stats: { recipients: 0, credits: 8 } });
+    expect(await balance(acc)).toBe(before - 8);
+    expect(await messagesOf(campaign.id)).toBe(0);
 
     await harness.sendAll(campaign.id);
     const sent = (await api(who, 'GET', `/v1/campaigns/${campaign.id}`)).json().data;
-    expect(sent).toMatchObject({ status: 'sent', stats: { recipients: 4, delivered: 4, credits: 8 } });
+    expect(sent).toMatchObject({ status: 'sent', stats: { recipients: 6, delivered: 6, credits: 8 } });
+    const texts = await sql<{ message: string; segments: number }>`SELECT message, segments FROM messages WHERE campaign_id = ${campaign.id} ORDER BY segments, message`.execute(db());
+    expect(texts.rows.map((r) => [r.message.length, r.segments])).toEqual([[160, 1], [160, 1], [160, 1], [160, 1], [162, 2], [162, 2]]);
     expect(await balance(acc)).toBe(before - 8);
     expect(await creditsSent(campaign.id)).toBe(8);
   });
@@ -153,10 +166,10 @@ describe('a cancel racing with the send refunds each credit once', () => {
               WHERE id IN (SELECT id FROM contacts WHERE account_id = ${acc} ORDER BY id LIMIT 1)`.execute(db());
     const carrier = new AcceptingCarrier();
     // The dispatcher claims the three messages (committed), then is held before its consent check…
-    const paused = pauseBefore(db(), /FROM contacts c\s+JOIN unnest/);
+    const paused = pauseBefore(db(), /FROM contacts c\s+WHERE c\.account_id = k\.account_id/);
     const dispatcher = createDispatcher({ db: paused.db, transport: carrier });
     const dispatching = dispatcher.dispatchOnce();
-    await paused.reached;
+    await Promise.race([paused.reached, dispatching.then(() => Promise.reject(new Error('the dispatcher never checked consent')))]);
     expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE campaign_id = ${campaign.id} AND status = 'sending'`.execute(db())).rows[0]!.n)).toBe(3);
     // …while the campaign is canceled: all three refunded.
     expect((await api(who, 'DELETE', `/v1/campaigns/${campaign.id}`)).statusCode).toBe(204);

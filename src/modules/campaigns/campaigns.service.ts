@@ -382,6 +382,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
         if (signal.aborted) return 'interrupted';
         const outcome = await deps.db.transaction().execute(async (trx) => {
           const tx = createCampaignsRepo(trx);
+          await backgroundSession(trx);
           const row = await tx.lock(campaignId);
           if (!row || row.status !== 'sending' || !row.launched_at) return 'stopped' as const;
           if (row.fanout_done) {
@@ -485,7 +486,18 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
     if (!unpriced(row)) return true;
     const { plan, prefixes, fieldIds, measure } = await prepare(deps.db, row);
     if (measure.fixed) return true;
-    const credits = creditsOf(await repo.countAudience(specOf(row, row.launched_at), plan, fieldIds, prefixes, measure), measure);
+    // Tracked links and the coupon link are priced as constant text of their exact length (the
+    // 22-character token is GSM-7 like its stand-in), so no token is encoded for the price.
+    const token = 'A'.repeat(22);
+    const priced: RenderPlan = {
+      urls: [],
+      nodes: plan.nodes.map((n) => {
+        if (n.kind === 'link' && prefixes.urlCodes.has(n.url)) return { kind: 'text', text: `${prefixes.base}/l/${prefixes.urlCodes.get(n.url)}/${token}` };
+        if (n.kind === 'tag' && n.key === COUPON_TAG && prefixes.couponCode) return { kind: 'text', text: `${prefixes.base}/c/${prefixes.couponCode}/${token}` };
+        return n;
+      }),
+    };
+    const credits = creditsOf(await repo.countAudience(specOf(row, row.launched_at), priced, fieldIds, { ...prefixes, urlCodes: new Map(), couponCode: null }, measure), measure);
     return deps.db.transaction().execute(async (trx) => {
       const tx = createCampaignsRepo(trx);
       const locked = await tx.lock(campaignId);
@@ -508,6 +520,19 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
       });
       return false;
     });
+  }
+
+  /**
+   * Settings of a fan-out transaction. No JIT: a batch is a few thousand rows, and compiling
+   * its statement with LLVM (the server's default above a cost threshold) costs more CPU than it
+   * saves — CPU the API's requests are waiting for. No wait for the WAL flush at commit: a
+   * batch lost in a server crash is lost with its cursor (same transaction), so the job simply
+   * does it again (a dispatcher that handed one of its messages over committed later, and a
+   * commit flushes the WAL before it, so that batch was kept).
+   */
+  async function backgroundSession(trx: Kysely<DB>): Promise<void> {
+    await sql`SET LOCAL jit = off`.execute(trx);
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
   }
 
   async function launchInSavepoint(trx: Kysely<DB>, row: CampaignRow): Promise<void> {

@@ -166,10 +166,15 @@ export function createDispatcher(options: DispatcherOptions) {
     const out = new Map<string, Refusal>();
     const check = batch.filter((m) => !m.bypass_consent);
     if (check.length === 0 || !(await hasContacts(q))) return out;
+    // One index probe per message ((account_id, phone_number) is unique; LIMIT 1 keeps the
+    // planner from turning a 1,000-key batch into a parallel scan of every contact).
     const rows = await sql<{ account_id: string; phone_number: string; status: 'pending' | 'subscribed' | 'unsubscribed'; carrier_status: 'active' | 'suspended' | 'deactivated'; bounces: number }>`
-      SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces FROM contacts c
-      JOIN unnest(${sql.val(check.map((m) => m.account_id))}::uuid[], ${sql.val(check.map((m) => m.phone_number))}::text[]) AS k(account_id, phone_number)
-        ON c.account_id = k.account_id AND c.phone_number = k.phone_number
+      SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces
+      FROM unnest(${sql.val(check.map((m) => m.account_id))}::uuid[], ${sql.val(check.map((m) => m.phone_number))}::text[]) AS k(account_id, phone_number)
+      CROSS JOIN LATERAL (
+        SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces FROM contacts c
+        WHERE c.account_id = k.account_id AND c.phone_number = k.phone_number LIMIT 1
+      ) c
       WHERE c.status <> 'subscribed' OR c.carrier_status = 'deactivated' OR c.bounces >= 3`.execute(q);
     const refused = new Map(rows.rows.map((r) => [`${r.account_id}|${r.phone_number}`, refusalFor(r)]));
     for (const m of check) {

@@ -173,6 +173,8 @@ describe('cancel during sending', () => {
       return handOver(trx, batch);
     };
     const dispatcher = createDispatcher({ db, transport, batchSize: 50 });
+    const balanceOf = async () => Number((await sql<{ b: number }>`SELECT credit_balance AS b FROM accounts WHERE id = ${owner.account.id}`.execute(db)).rows[0]!.b);
+    const balanceBefore = await balanceOf();
     const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/campaigns',
@@ -180,6 +182,7 @@ describe('cancel during sending', () => {
       payload: JSON.stringify({ name: 'Stop me', message: 'Hello', groups: [group] }),
     });
     const campaignId = res.json().data.id as string;
+    expect(balanceBefore - (await balanceOf())).toBe(5000);
     await createJobRunner({ db, handlers: createJobHandlers(ctx.app.services, db), log: pino({ level: 'silent' }) }).drain();
 
     // Two dispatcher loops hand batches over while the DELETE comes in after the 20th batch.
@@ -219,5 +222,7 @@ describe('cancel during sending', () => {
     expect(counts).toEqual({ handed, canceled: 5000 - handed, other: 0 });
     const campaign = (await ctx.app.inject({ method: 'GET', url: `/v1/campaigns/${campaignId}`, headers: owner.auth })).json().data;
     expect(campaign).toMatchObject({ status: 'canceled', stats: { sent: handed, canceled: 5000 - handed, credits: handed } });
+    // The account paid for the messages that reached the carrier, and nothing else.
+    expect(balanceBefore - (await balanceOf())).toBe(handed);
   }, 120_000);
 });

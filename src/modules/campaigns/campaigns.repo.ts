@@ -2,6 +2,7 @@ import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { applyFilters, applySortAndPage, countRows, type ColumnMap } from '../../db/list.js';
 import type { ListQuery } from '../../http/list-query.js';
+import { ServiceUnavailableError } from '../../lib/errors.js';
 import { audienceCondition, reasonExpression, renderExpression, type AudienceSpec, type LinkPrefixes, type RenderPlan } from './campaign-sql.js';
 import type { CampaignsTable } from './campaigns.tables.js';
 
@@ -214,6 +215,7 @@ export function createCampaignsRepo(db: Kysely<DB>) {
     async cancelUnsentMessages(campaignId: string): Promise<{ count: number; credits: number }> {
       let count = 0;
       let credits = 0;
+      const started = Date.now();
       for (let round = 0; ; round++) {
         const queued = await sql<{ count: number; credits: number }>`
           WITH c AS (
@@ -240,8 +242,9 @@ export function createCampaignsRepo(db: Kysely<DB>) {
           WHERE m.campaign_id = ${campaignId}
             AND (m.status IN ('queued', 'scheduled') OR (m.status = 'sending' AND NOT EXISTS (SELECT 1 FROM send_ledger l WHERE l.message_id = m.id)))`.execute(db);
         if (left.rows[0]!.n === 0) return { count, credits };
-        if (round >= 200) throw new Error('could not stop the campaign’s messages: rows stayed locked');
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // A dispatcher's hand-over transaction holds its rows for as long as a batch takes.
+        if (Date.now() - started > 60_000) throw new ServiceUnavailableError('The campaign’s messages are being handed to the carrier; try the DELETE again.');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, 5 * 2 ** Math.min(round, 4))));
       }
     },
 

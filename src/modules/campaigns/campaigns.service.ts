@@ -11,7 +11,7 @@ import { planMessage, type AudienceSpec, type LinkPrefixes, type RenderPlan } fr
 import type { CampaignTemplatesService } from './campaign-templates.js';
 import { createCampaignsRepo, type AudienceCounts, type CampaignRow, type Measure, type MessageStats } from './campaigns.repo.js';
 import type { Campaign, CampaignPreview, CreateCampaignInput, UpdateCampaignInput } from './campaigns.schema.js';
-import { contactIdFromToken, contactToken, hasFixedLength, renderNodes } from './merge-tags.js';
+import { contactIdFromToken, contactToken, COUPON_TAG, hasFixedLength, renderNodes } from './merge-tags.js';
 import type { MessageChecker } from './message-check.js';
 import { createShortLinksRepo } from './short-links.js';
 
@@ -119,19 +119,31 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
     const couponCode = row.coupon_id ? (await links.couponLink(row.account_id, row.coupon_id, row.id)).code : null;
     const prefixes: LinkPrefixes = { base: row.link_base, urlCodes, couponCode };
     const fieldIds = await createAudienceFieldIds(db, row.account_id);
+    // Only tokens of fixed length (22 base64url characters, all GSM-7) differ between recipients
+    // when the text has no contact-dependent tag: then one rendering measures every message.
+    // Otherwise the text with every such tag empty is the floor: no recipient's text is shorter,
+    // and a value can only lengthen it or turn it to UCS-2, so no recipient costs fewer segments.
+    const zero = '00000000-0000-0000-0000-000000000000';
+    const renderFixed = (nodes: RenderPlan['nodes']) =>
+      analyzeSegments(
+        renderNodes(nodes, {
+          contact: { id: zero },
+          fields: {},
+          link: (url) => (urlCodes.has(url) ? `${prefixes.base}/l/${urlCodes.get(url)}/${contactToken(zero)}` : url),
+          couponUrl: couponCode ? `${prefixes.base}/c/${couponCode}/${contactToken(zero)}` : null,
+        }),
+      );
     let measure: Measure = { fixed: null };
+    let floor: { segments: number; encoding: 'GSM-7' | 'UCS-2' };
     if (hasFixedLength(plan.nodes)) {
-      // Only tokens of fixed length (22 base64url characters, all GSM-7) differ between recipients.
-      const text = renderNodes(plan.nodes, {
-        contact: { id: '00000000-0000-0000-0000-000000000000' },
-        fields: {},
-        link: (url) => (urlCodes.has(url) ? `${prefixes.base}/l/${urlCodes.get(url)}/${contactToken('00000000-0000-0000-0000-000000000000')}` : url),
-        couponUrl: couponCode ? `${prefixes.base}/c/${couponCode}/${contactToken('00000000-0000-0000-0000-000000000000')}` : null,
-      });
-      const info = analyzeSegments(text);
+      const info = renderFixed(plan.nodes);
       measure = { fixed: { segments: info.segments, encoding: info.encoding } };
+      floor = measure.fixed!;
+    } else {
+      const info = renderFixed(plan.nodes.map((n) => (n.kind === 'tag' && n.key !== COUPON_TAG ? { kind: 'text' as const, text: '' } : n)));
+      floor = { segments: info.segments, encoding: info.encoding };
     }
-    return { plan, prefixes, fieldIds, measure };
+    return { plan, prefixes, fieldIds, measure, floor };
   }
 
   const createAudienceFieldIds = (db: Kysely<DB>, accountId: string) => createAudienceReader(db).customFields(accountId);
@@ -139,20 +151,26 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
   /**
    * Marks a campaign sending and reserves its credits, inside the caller's transaction.
    * Throws 422 for an empty audience and 402 when the balance does not cover the send.
+   *
+   * No recipient's text is rendered here: the audience is counted (one SQL count) and priced at
+   * recipients x the segments of the message — exact when the text has no contact-dependent
+   * tag, else the floor (every such tag empty), which the fan-out job tops up to the exact price
+   * before it queues the first message (see `priceExactly`).
    */
   async function launch(trx: Kysely<DB>, row: CampaignRow): Promise<CampaignRow> {
     const tx = createCampaignsRepo(trx);
     const now = await tx.dbNow();
-    const { plan, prefixes, fieldIds, measure } = await prepare(trx, row);
-    const counts = await tx.countAudience(specOf(row, now), plan, fieldIds, prefixes, measure);
+    const { plan, prefixes, fieldIds, measure, floor } = await prepare(trx, row);
+    const counts = await tx.countAudience(specOf(row, now), plan, fieldIds, prefixes, { fixed: floor });
     if (counts.recipients === 0) {
       throw ValidationError.field('groups', `The campaign has no recipients: its audience has ${counts.audience} contacts and none is subscribed and reachable.`);
     }
-    const credits = creditsOf(counts, measure);
+    const credits = counts.recipients * floor.segments;
     if (!(await tx.debit(row.account_id, credits))) {
       const account = await tx.account(row.account_id);
-      throw new PaymentRequiredError(`Your credit balance (${account?.credit_balance ?? 0}) does not cover this campaign (${credits} credits); nothing was sent.`, {
-        credits: [`The campaign needs ${credits} credits.`],
+      const needs = measure.fixed ? `${credits} credits` : `at least ${credits} credits`;
+      throw new PaymentRequiredError(`Your credit balance (${account?.credit_balance ?? 0}) does not cover this campaign (${needs}); nothing was sent.`, {
+        credits: [`The campaign needs ${needs}.`],
       });
     }
     const updated = await tx.update(row.id, { status: 'sending', launched_at: now, credits_reserved: credits, send_at: row.send_at });
@@ -286,17 +304,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           await tx.remove(id);
           return 'deleted';
         }
-        const canceled = await tx.cancelUnsentMessages(id);
-        const unspent = Number(row.credits_reserved) - Number(row.credits_used);
-        const refund = Number(canceled.credits) + Math.max(0, unspent);
-        await tx.refund(row.account_id, refund);
-        await tx.update(id, {
-          status: 'canceled',
-          cancel_reason: 'Canceled while sending.',
-          canceled_at: new Date(),
-          completed_at: new Date(),
-          credits_refunded: Number(row.credits_refunded) + refund,
-        });
+        await stopSending(trx, row, 'Canceled while sending.');
         return 'canceled';
       });
     },
@@ -369,10 +377,12 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
      * audience is exhausted, the campaign stopped, or the runner is stopping.
      */
     async fanOut(campaignId: string, signal: AbortSignal): Promise<'done' | 'stopped' | 'interrupted' | { waitUntil: Date }> {
+      if (!(await priceExactly(campaignId))) return 'stopped';
       for (;;) {
         if (signal.aborted) return 'interrupted';
         const outcome = await deps.db.transaction().execute(async (trx) => {
           const tx = createCampaignsRepo(trx);
+          await backgroundSession(trx);
           const row = await tx.lock(campaignId);
           if (!row || row.status !== 'sending' || !row.launched_at) return 'stopped' as const;
           if (row.fanout_done) {
@@ -387,6 +397,7 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           const account = await tx.account(row.account_id);
           if (!account) return 'stopped' as const;
           const { plan, prefixes, fieldIds, measure } = await prepare(trx, row);
+          await sql`SAVEPOINT batch`.execute(trx);
           const batch = await tx.fanOutBatch({
             spec: specOf(row, row.launched_at),
             groupIds: row.all_contacts ? [] : ((await tx.groupsOf([row.id])).get(row.id) ?? []),
@@ -404,11 +415,20 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
           const done = batch.visited < batchSize;
           let extra = 0;
           if (used > Number(row.credits_reserved)) {
-            // A contact's custom field changed between launch and fan-out and the text grew:
-            // the difference is charged now (the balance may go to zero, never below).
+            // The texts cost more than was reserved (a contact's field grew since the price was
+            // taken): the difference is charged with the batch. A balance that cannot cover it
+            // stops the campaign as a DELETE would: this batch is not queued, nothing not yet
+            // handed to a carrier goes out, and what is unspent goes back.
             extra = used - Number(row.credits_reserved);
-            if (!(await tx.debit(row.account_id, extra))) extra = 0;
+            if (!(await tx.debit(row.account_id, extra))) {
+              await sql`ROLLBACK TO SAVEPOINT batch`.execute(trx);
+              await stopSending(trx, row, `Stopped: the credit balance ran out during the send (${extra} more credits were needed); messages not yet sent were canceled and refunded.`);
+              return 'stopped' as const;
+            }
           }
+          await sql`RELEASE SAVEPOINT batch`.execute(trx);
+          // Once the audience is exhausted, the reservation not used goes back — here, once: the
+          // same transaction sets fanout_done, and a later cancel gives back nothing more of it.
           const refund = done ? Math.max(0, Number(row.credits_reserved) + extra - used) : 0;
           await tx.refund(row.account_id, refund);
           await tx.update(row.id, {
@@ -429,6 +449,91 @@ export function createCampaignsService(deps: CampaignsServiceDeps) {
       }
     },
   };
+
+  /**
+   * Stops a sending campaign, inside the caller's transaction holding its row lock: its messages
+   * not yet handed to a carrier are canceled and their credits go back, with the reservation the
+   * fan-out has not used — unless the fan-out finished, which gave that back itself.
+   */
+  async function stopSending(trx: Kysely<DB>, row: CampaignRow, reason: string): Promise<void> {
+    const tx = createCampaignsRepo(trx);
+    const canceled = await tx.cancelUnsentMessages(row.id);
+    const unspent = row.fanout_done ? 0 : Math.max(0, Number(row.credits_reserved) - Number(row.credits_used));
+    const refund = Number(canceled.credits) + unspent;
+    await tx.refund(row.account_id, refund);
+    await tx.update(row.id, {
+      status: 'canceled',
+      cancel_reason: reason,
+      canceled_at: new Date(),
+      completed_at: new Date(),
+      credits_refunded: Number(row.credits_refunded) + refund,
+    });
+  }
+
+  /**
+   * Before the first message of a personalised campaign is queued, its exact price (each
+   * recipient's text rendered and measured in SQL) replaces the floor the launch reserved: the
+   * difference is charged, or, when the balance cannot cover it, the campaign is canceled and
+   * the reservation given back — nothing was sent. The walk runs outside any transaction (a
+   * cancel meanwhile does not wait for it); its outcome is applied under the row lock, only if
+   * the campaign is still sending and nothing was queued yet. Repeating it (a worker died) takes
+   * nothing twice. False when the campaign is not to be sent.
+   */
+  async function priceExactly(campaignId: string): Promise<boolean> {
+    const unpriced = (r: CampaignRow | undefined): r is CampaignRow & { launched_at: Date } =>
+      r !== undefined && r.status === 'sending' && r.launched_at !== null && r.fanout_cursor === null && !r.fanout_done && Number(r.credits_used) === 0;
+    const row = await repo.findById(campaignId);
+    if (!unpriced(row)) return true;
+    const { plan, prefixes, fieldIds, measure } = await prepare(deps.db, row);
+    if (measure.fixed) return true;
+    // Tracked links and the coupon link are priced as constant text of their exact length (the
+    // 22-character token is GSM-7 like its stand-in), so no token is encoded for the price.
+    const token = 'A'.repeat(22);
+    const priced: RenderPlan = {
+      urls: [],
+      nodes: plan.nodes.map((n) => {
+        if (n.kind === 'link' && prefixes.urlCodes.has(n.url)) return { kind: 'text', text: `${prefixes.base}/l/${prefixes.urlCodes.get(n.url)}/${token}` };
+        if (n.kind === 'tag' && n.key === COUPON_TAG && prefixes.couponCode) return { kind: 'text', text: `${prefixes.base}/c/${prefixes.couponCode}/${token}` };
+        return n;
+      }),
+    };
+    const credits = creditsOf(await repo.countAudience(specOf(row, row.launched_at), priced, fieldIds, { ...prefixes, urlCodes: new Map(), couponCode: null }, measure), measure);
+    return deps.db.transaction().execute(async (trx) => {
+      const tx = createCampaignsRepo(trx);
+      const locked = await tx.lock(campaignId);
+      if (!unpriced(locked)) return locked?.status === 'sending';
+      const extra = credits - Number(locked.credits_reserved);
+      if (extra <= 0) return true;
+      if (await tx.debit(locked.account_id, extra)) {
+        await tx.update(locked.id, { credits_reserved: Number(locked.credits_reserved) + extra });
+        return true;
+      }
+      const account = await tx.account(locked.account_id);
+      const reserved = Number(locked.credits_reserved);
+      await tx.refund(locked.account_id, reserved);
+      await tx.update(locked.id, {
+        status: 'canceled',
+        cancel_reason: `Not sent: your credit balance (${Number(account?.credit_balance ?? 0) + reserved}) does not cover this campaign (${credits} credits); nothing was sent.`,
+        canceled_at: new Date(),
+        completed_at: new Date(),
+        credits_refunded: Number(locked.credits_refunded) + reserved,
+      });
+      return false;
+    });
+  }
+
+  /**
+   * Settings of a fan-out transaction. No JIT: a batch is a few thousand rows, and compiling
+   * its statement with LLVM (the server's default above a cost threshold) costs more CPU than it
+   * saves — CPU the API's requests are waiting for. No wait for the WAL flush at commit: a
+   * batch lost in a server crash is lost with its cursor (same transaction), so the job simply
+   * does it again (a dispatcher that handed one of its messages over committed later, and a
+   * commit flushes the WAL before it, so that batch was kept).
+   */
+  async function backgroundSession(trx: Kysely<DB>): Promise<void> {
+    await sql`SET LOCAL jit = off`.execute(trx);
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+  }
 
   async function launchInSavepoint(trx: Kysely<DB>, row: CampaignRow): Promise<void> {
     // A failed launch must leave the transaction usable (to record why), hence a savepoint.

@@ -169,10 +169,15 @@ export function createDispatcher(options: DispatcherOptions) {
     const out = new Map<string, Refusal>();
     const check = batch.filter((m) => !m.bypass_consent);
     if (check.length === 0 || !(await hasContacts(q))) return out;
+    // One index probe per message ((account_id, phone_number) is unique; LIMIT 1 keeps the
+    // planner from turning a 1,000-key batch into a parallel scan of every contact).
     const rows = await sql<{ account_id: string; phone_number: string; status: 'pending' | 'subscribed' | 'unsubscribed'; carrier_status: 'active' | 'suspended' | 'deactivated'; bounces: number }>`
-      SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces FROM contacts c
-      JOIN unnest(${sql.val(check.map((m) => m.account_id))}::uuid[], ${sql.val(check.map((m) => m.phone_number))}::text[]) AS k(account_id, phone_number)
-        ON c.account_id = k.account_id AND c.phone_number = k.phone_number
+      SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces
+      FROM unnest(${sql.val(check.map((m) => m.account_id))}::uuid[], ${sql.val(check.map((m) => m.phone_number))}::text[]) AS k(account_id, phone_number)
+      CROSS JOIN LATERAL (
+        SELECT c.account_id, c.phone_number, c.status, c.carrier_status, c.bounces FROM contacts c
+        WHERE c.account_id = k.account_id AND c.phone_number = k.phone_number LIMIT 1
+      ) c
       WHERE c.status <> 'subscribed' OR c.carrier_status = 'deactivated' OR c.bounces >= 3`.execute(q);
     const refused = new Map(rows.rows.map((r) => [`${r.account_id}|${r.phone_number}`, refusalFor(r)]));
     for (const m of check) {
@@ -182,24 +187,32 @@ export function createDispatcher(options: DispatcherOptions) {
     return out;
   }
 
-  /** Marks messages failed (with an optional receipt code), refunds them and records rejection events. */
+  /**
+   * Marks messages failed (with an optional receipt code), refunds them and records rejection
+   * events — only those still waiting to go: one canceled meanwhile (a campaign stopped between
+   * this worker's claim and now) was refunded by whoever canceled it, and is left alone.
+   */
   async function fail(trx: Kysely<DB>, items: Array<{ m: Claimed; code: number | null; description: string }>): Promise<void> {
     if (items.length === 0) return;
-    await sql`
+    const updated = await sql<{ id: string }>`
       UPDATE messages m SET status = 'failed', receipt_code = f.code, receipt_text = f.description,
              receipt_at = CASE WHEN f.code IS NULL THEN NULL ELSE now() END, last_error = f.description,
              lease_until = NULL, claimed_by = NULL, updated_at = now()
       FROM unnest(${sql.val(items.map((i) => i.m.id))}::uuid[], ${sql.val(items.map((i) => i.code))}::int[], ${sql.val(items.map((i) => i.description))}::text[])
         AS f(id, code, description)
-      WHERE m.id = f.id`.execute(trx);
+      WHERE m.id = f.id AND m.status IN ('queued', 'scheduled', 'sending')
+      RETURNING m.id`.execute(trx);
+    const failed = new Set(updated.rows.map((r) => r.id));
+    const settled = items.filter((i) => failed.has(i.m.id));
     const refunds = new Map<string, number>();
-    for (const { m } of items) refunds.set(m.account_id, (refunds.get(m.account_id) ?? 0) + m.credits);
+    for (const { m } of settled) refunds.set(m.account_id, (refunds.get(m.account_id) ?? 0) + m.credits);
     for (const [accountId, credits] of refunds) {
       if (credits > 0) await sql`UPDATE accounts SET credit_balance = credit_balance + ${credits}, updated_at = now() WHERE id = ${accountId}`.execute(trx);
     }
+    if (settled.length === 0) return;
     await recordEvents(
       trx,
-      items.map(({ m, code, description }) => ({ accountId: m.account_id, type: 'rejected_message', payload: rejectedPayload(code, m.message, description) }) as EventInput),
+      settled.map(({ m, code, description }) => ({ accountId: m.account_id, type: 'rejected_message', payload: rejectedPayload(code, m.message, description) }) as EventInput),
     );
   }
 

@@ -38,6 +38,8 @@ export interface Config {
   webhooks: WebhooksConfig;
   /** Contacts per campaign fan-out statement (one transaction each). */
   campaignFanOutBatchSize: number;
+  /** How long a claimed background job stays claimed without a heartbeat (a dead worker's jobs wait this long). */
+  jobLeaseMs: number;
 }
 
 /** Webhook delivery (issue 6). */
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
     },
     messaging: loadMessagingConfig(env),
     campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
+    jobLeaseMs: int(env, 'JOB_LEASE_MS', 60_000, 3_000, 3_600_000),
   };
 }
 

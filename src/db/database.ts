@@ -49,6 +49,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client that loses its server must not crash the process; the next query fails
     // with a connection error that the HTTP layer answers with a 503.
     pool.on('error', () => undefined);
+    // The pool listens for errors only on idle clients. A checked-out client between two queries
+    // (inside a transaction, say) that loses its server (PostgreSQL restarted: FATAL 57P01) emits
+    // 'error' with nobody listening, which would kill the process. Its next query fails instead
+    // ("Client has encountered a connection error": a 503) and the pool discards it on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, newAccountToken, newToken, privatePostgres, startServer, waitFor, type PrivatePostgres, type ServerProcess } from './processes.js';
+import { sql } from 'kysely';
+import { openDatabase } from '../src/db/database.js';
+import { isDatabaseUnavailable } from '../src/http/error-handler.js';
+import { DEFAULT_SERVER_URL, freePort, newAccountToken, newToken, privatePostgres, scratchDatabase, startServer, waitFor, type PrivatePostgres, type ServerProcess } from './processes.js';
 
 /**
  * Faults with real processes: PostgreSQL restarted under load (a private cluster, never the
@@ -141,6 +144,42 @@ describe('PostgreSQL restarted during load', () => {
       await check.end();
     }
   }, 180_000);
+});
+
+describe('a PostgreSQL connection cut while a transaction holds it', () => {
+  let scratch: { url: string; drop(): Promise<void> } | undefined;
+  afterAll(async () => {
+    await scratch?.drop();
+  });
+
+  it('fails the next statement as "database unavailable" instead of crashing the process', async () => {
+    scratch = await scratchDatabase(process.env.DATABASE_URL || DEFAULT_SERVER_URL, 'shortcode_cut');
+    const database = await openDatabase({ databaseUrl: scratch.url, poolSize: 2 });
+    const admin = new pg.Client({ connectionString: scratch.url });
+    await admin.connect();
+    try {
+      const failure = await database.db
+        .transaction()
+        .execute(async (trx) => {
+          const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+          // The server ends the connection (as a restart does) while no query is running on it:
+          // the FATAL arrives as an 'error' event on a client the pool has lent out.
+          await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((r) => setTimeout(r, 300));
+          await sql`SELECT 1`.execute(trx);
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(isDatabaseUnavailable(failure), String(failure)).toBe(true);
+      // The broken connection was discarded: the next statements get a healthy one.
+      for (let i = 0; i < 3; i++) expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await database.close();
+    }
+  });
 });
 
 describe('Redis unreachable from the start', () => {

@@ -292,21 +292,76 @@ describe.runIf(process.getuid?.() === 0)('a full disk under the embedded databas
     }
   });
 
-  it('refuses to start with a plain error, changes nothing, and starts once there is room', async () => {
+  it('fills up during writes: 507 in the documented shape, reads go on; SIGKILLed while full it refuses to start plainly; with room again every acknowledged record is there', async () => {
     mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-full-'));
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint], { encoding: 'utf8' });
     expect(mount.status, mount.stderr).toBe(0);
-    const dataDir = path.join(mountPoint, 'data');
-    const first = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
-    const token = /access token:\s+([0-9a-f-]{36})/.exec(first.output())?.[1];
-    expect(await first.stop()).toBe(0);
+    const dir = mountPoint;
+    const dataDir = path.join(dir, 'data');
+    const env = { DATABASE_URL: '', DATA_DIR: dataDir, RATE_LIMIT_MAX: '1000000' };
+    let server = await startServer(env);
+    const token = /access token:\s+([0-9a-f-]{36})/.exec(server.output())?.[1];
+    expect(token).toBeDefined();
+    const auth = { authorization: `Bearer ${token}` };
+    const avail = () => Number(spawnSync('df', ['--output=avail', dir], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1));
+    const filler = path.join(dir, 'filler');
+    /** Fills the file system, leaving `kib` KiB. */
+    const fill = (kib: number) => expect(spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1K', `count=${avail() - kib}`]).status).toBe(0);
 
-    // Fill what is left of the file system.
-    const filler = path.join(mountPoint, 'filler');
-    spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', 'count=100']);
-    expect(spawnSync('df', ['--output=avail', mountPoint], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1)?.trim()).toBe('0');
+    const acknowledged = new Map<string, string>();
+    const refusals: Array<{ status: number; body: unknown }> = [];
+    let n = 0;
+    const create = async () => {
+      const phone = `+1202${5_000_000 + n++}`;
+      const res = await fetch(`${server.base}/v1/contacts`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ phone_number: phone, first_name: 'Filling the disk up' }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      const body = (await res.json()) as { data?: { id: string } };
+      if (res.status === 201) acknowledged.set(phone, body.data!.id);
+      else refusals.push({ status: res.status, body });
+      return res.status;
+    };
+    const writeUntilRefused = async (count: number) => {
+      const before = refusals.length;
+      while (refusals.length - before < count) {
+        await Promise.all([create(), create()]);
+        expect(n, 'the disk never filled up').toBeLessThan(20_000);
+      }
+    };
+
+    // About 200 KiB left: a few dozen contacts, then every write is refused, whole.
+    const started = Date.now();
+    fill(200);
+    await writeUntilRefused(10);
+    const beforeFull = acknowledged.size;
+    expect(beforeFull).toBeGreaterThan(10);
+    expect(refusals.filter((r) => r.status !== 507)).toEqual([]);
+    expect(refusals[0]!.body).toEqual({ status: 507, message: expect.stringMatching(/run out of storage space: nothing was saved/), errors: {} });
+    expect(server.output()).toMatch(/storage full/);
+    // Reads go on while the disk is full.
+    expect((await fetch(`${server.base}/readyz`)).status).toBe(200);
+    const listed = await fetch(`${server.base}/v1/contacts?limit=1`, { headers: auth });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { meta: { pagination: { total: number } } }).meta.pagination.total).toBe(acknowledged.size);
+
+    // Space freed: writes succeed again, without a restart.
+    fs.rmSync(filler);
+    for (let i = 0; i < 3; i++) expect(await create()).toBe(201);
+    // Full again, and the server SIGKILLed while it is: no shutdown, no checkpoint.
+    fill(100);
+    await writeUntilRefused(2);
+    await server.kill();
+    const fillSeconds = (Date.now() - started) / 1000;
+
+    // A start on the full disk is refused with one plain sentence, and touches nothing.
+    fs.rmSync(filler);
+    fill(0);
+    expect(avail()).toBe(0);
     const before = snapshot(dataDir);
-    const failed = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir }).then(
+    const failed = await startServer(env).then(
       async (p) => {
         await p.kill();
         return undefined;
@@ -318,14 +373,28 @@ describe.runIf(process.getuid?.() === 0)('a full disk under the embedded databas
     expect(failed).not.toMatch(/\n\s+at /);
     expect(snapshot(dataDir)).toEqual(before);
 
+    // Room again: it starts, and every write it acknowledged is there with the id it answered.
     fs.rmSync(filler);
-    const again = await startServer({ DATABASE_URL: '', DATA_DIR: dataDir });
+    server = await startServer(env);
     try {
-      expect((await fetch(`${again.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      const stored = new Map<string, string>();
+      for (let page = 1; ; page++) {
+        const res = await fetch(`${server.base}/v1/contacts?limit=100&page=${page}`, { headers: auth });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { data: Array<{ id: string; phone_number: string }>; meta: { pagination: { total_pages: number } } };
+        for (const c of body.data) stored.set(c.phone_number, c.id);
+        if (page >= body.meta.pagination.total_pages) break;
+      }
+      expect(stored.size).toBe(acknowledged.size);
+      expect([...acknowledged].filter(([phone, id]) => stored.get(phone) !== id)).toEqual([]);
+      console.info(
+        `DATA_DIR filling up: ${beforeFull} writes acknowledged, then ${refusals.length} answered 507 in all (${fillSeconds.toFixed(1)} s); ` +
+          `SIGKILLed while full, refused to start on the full disk; with room again all ${acknowledged.size} acknowledged contacts are there`,
+      );
     } finally {
-      expect(await again.stop()).toBe(0);
+      expect(await server.stop()).toBe(0);
     }
-  }, 180_000);
+  }, 240_000);
 });
 
 /** Every file's size and mtime under a directory. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { dataDirectoryError } from './embedded-lock.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { DB } from './tables.js';
 
@@ -68,9 +69,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const pglite = new PGlite(dataDir.startsWith('memory://') ? undefined : dataDir, {
     parsers: { [INT8]: parseInt8, [DATE]: parseDate },
   });
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (err) {
+    // The embedded Postgres aborts (a bare "RuntimeError: Aborted()") when it cannot write what
+    // start-up needs, its crash recovery above all: on a (nearly) full disk, say so plainly.
+    if (!dataDir.startsWith('memory://') && freeBytes(dataDir) < 16 * 1024 * 1024) throw dataDirectoryError(path.resolve(dataDir), 'ENOSPC')!;
+    throw err;
+  }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
   return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const stats = fs.statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 function redactUrl(raw: string): string {

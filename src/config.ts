@@ -40,6 +40,8 @@ export interface Config {
   campaignFanOutBatchSize: number;
   /** Limits of one contact import (POST /v1/contacts/import): rows, and bytes of the upload (413 beyond). */
   imports: { maxRows: number; maxBytes: number };
+  /** How long a claimed background job stays claimed without a heartbeat (a dead worker's jobs wait this long). */
+  jobLeaseMs: number;
 }
 
 /** Webhook delivery (issue 6). */
@@ -215,6 +217,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
       maxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000),
       maxBytes: int(env, 'IMPORT_MAX_BYTES', 1_073_741_824, 1024, 1_073_741_824),
     },
+    jobLeaseMs: int(env, 'JOB_LEASE_MS', 60_000, 3_000, 3_600_000),
   };
 }
 

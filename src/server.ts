@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.
   const runner =
-    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db, { messageRetentionDays: config.messageRetentionDays }), log: app.log });
+    config.role === 'api' ? undefined : createJobRunner({ db: database.db, handlers: createJobHandlers(app.services, database.db, { messageRetentionDays: config.messageRetentionDays }), log: app.log, leaseMs: config.jobLeaseMs });
   runner?.start();
   const webhookWorker =
     config.role === 'api'

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, DEFAULT_SERVER_URL, newAccountToken, scratchDatabase, startServer, waitFor, type ServerProcess } from './processes.js';
+import { cli, DEFAULT_SERVER_URL, newAccountToken, privateRedis, scratchDatabase, startServer, waitFor, type PrivateRedis, type ServerProcess } from './processes.js';
 
 /**
- * Messages with real processes: 2 API and 2 worker processes on one PostgreSQL database.
+ * Messages with real processes: 2 API and 2 worker processes on one PostgreSQL database and one
+ * Redis (rate limits shared between the API processes).
  * Scheduled messages are created through both API processes, fall due together, and one worker
  * is SIGKILLed while they go out: every message reaches its handset exactly once.
  * SHORTCODE_LONG_TESTS=1 schedules 10,000 (the issue's figure); the default suite 600.
@@ -12,6 +13,7 @@ const LONG = process.env.SHORTCODE_LONG_TESTS === '1';
 const SCHEDULED = LONG ? 10_000 : 600;
 const SERVER_URL = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
 
+let redis: PrivateRedis;
 let database: { url: string; drop(): Promise<void> };
 let apis: ServerProcess[] = [];
 let workers: ServerProcess[] = [];
@@ -20,9 +22,10 @@ let accountId: string;
 let client: pg.Client;
 
 beforeAll(async () => {
+  redis = await privateRedis();
   database = await scratchDatabase(SERVER_URL, 'shortcode_mpm');
   // Short leases: a killed worker's claimed messages are taken over within seconds.
-  const common = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '5', RATE_LIMIT_MAX: '1000000', DISPATCH_LEASE_MS: '3000', SIMULATOR_REPORT_DELAY_MS: '100', DISPATCH_BATCH_SIZE: '20', SENDER_RATE_PER_SECOND: String(LONG ? 1_000 : 100) };
+  const common = { DATABASE_URL: database.url, REDIS_URL: redis.url, DATABASE_POOL_SIZE: '5', RATE_LIMIT_MAX: '1000000', DISPATCH_LEASE_MS: '3000', SIMULATOR_REPORT_DELAY_MS: '100', DISPATCH_BATCH_SIZE: '20', SENDER_RATE_PER_SECOND: String(LONG ? 1_000 : 100) };
   ({ accountId, token } = await newAccountToken(common));
   cli(common, ['account', 'credit', '--account', accountId, '--add', String(SCHEDULED * 2)]);
   [apis, workers] = await Promise.all([
@@ -36,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.end();
   await Promise.all([...apis, ...workers].map((p) => p.kill()));
+  await redis?.kill();
   await database?.drop();
 });
 

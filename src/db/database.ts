@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { dataDirectoryError } from './embedded-lock.js';
 import { PGlitePool } from './pglite-pool.js';
 import type { DB } from './tables.js';
 
@@ -49,6 +50,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client that loses its server must not crash the process; the next query fails
     // with a connection error that the HTTP layer answers with a 503.
     pool.on('error', () => undefined);
+    // The pool listens for errors only on idle clients. A checked-out client between two queries
+    // (inside a transaction, say) that loses its server (PostgreSQL restarted: FATAL 57P01) emits
+    // 'error' with nobody listening, which would kill the process. Its next query fails instead
+    // ("Client has encountered a connection error": a 503) and the pool discards it on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -63,9 +69,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const pglite = new PGlite(dataDir.startsWith('memory://') ? undefined : dataDir, {
     parsers: { [INT8]: parseInt8, [DATE]: parseDate },
   });
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (err) {
+    // The embedded Postgres aborts (a bare "RuntimeError: Aborted()") when it cannot write what
+    // start-up needs, its crash recovery above all: on a (nearly) full disk, say so plainly.
+    if (!dataDir.startsWith('memory://') && freeBytes(dataDir) < 16 * 1024 * 1024) throw dataDirectoryError(path.resolve(dataDir), 'ENOSPC')!;
+    throw err;
+  }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
   return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const stats = fs.statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 function redactUrl(raw: string): string {

@@ -23,9 +23,16 @@ const UNWRITABLE: Record<string, string> = {
 
 function explain(dataDir: string, err: unknown): never {
   const code = (err as { code?: string }).code ?? '';
+  const error = dataDirectoryError(dataDir, code);
+  if (!error) throw err;
+  throw error;
+}
+
+/** The plain error for a data directory that cannot be written, for an errno code we can explain. */
+export function dataDirectoryError(dataDir: string, code: string): DataDirectoryError | undefined {
   const why = UNWRITABLE[code];
-  if (!why) throw err;
-  throw new DataDirectoryError(
+  if (!why) return undefined;
+  return new DataDirectoryError(
     `The data directory ${dataDir} is not writable: it ${why} (${code}). The embedded database needs a writable DATA_DIR; ` +
       'nothing was changed in it. Fix the directory (or point DATA_DIR elsewhere) and start again.',
   );
@@ -58,13 +65,17 @@ export function assertEmbeddedDatabaseFree(dataDir: string): void {
 
 export function acquireEmbeddedLock(dataDir: string): () => void {
   assertEmbeddedDatabaseFree(dataDir);
+  // Written to a new file, then renamed over the lock: rewriting the lock file a killed server
+  // left behind needs no new block and would succeed on a full disk, a new file does not.
+  const fresh = `${lockPath(dataDir)}.${process.pid}`;
   try {
     fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(lockPath(dataDir), String(process.pid));
+    fs.writeFileSync(fresh, String(process.pid));
+    fs.renameSync(fresh, lockPath(dataDir));
   } catch (err) {
-    // A full disk lets the file be created but not written: leave no empty lock file behind.
+    // A full disk lets the file be created but not written: leave no empty file behind.
     try {
-      fs.rmSync(lockPath(dataDir), { force: true });
+      fs.rmSync(fresh, { force: true });
     } catch {
       // read-only: nothing was created
     }

@@ -57,6 +57,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|embedded database is closed|PGlite is closed|driver has already been destroyed|Cannot use a pool after calling end/i.test(message);
 }
 
+/** The disk under the database (or a file the server writes) is full. */
+export function isStorageFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '53100' || code === 'ENOSPC';
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   // A shadow router of every registered route, to tell "no such path" (404) from "path exists,
   // not with this method" (405, with Allow), which Fastify's router does not distinguish.
@@ -117,6 +123,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
       request.log.info({ err: error }, 'request value refused by the database');
       return sendError(reply, 400, 'A value in the request cannot be stored or compared (for example a NUL character or an out-of-range number).');
+    }
+    if (isStorageFull(error)) {
+      // PostgreSQL's disk_full (53100), from the server or the embedded database, or a file the
+      // server writes itself: the statement failed whole and its transaction rolled back.
+      request.log.error({ err: error }, 'storage full: the database cannot grow; free disk space');
+      return sendError(reply, 507, 'The server has run out of storage space: nothing was saved. Try again once space has been freed.');
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');

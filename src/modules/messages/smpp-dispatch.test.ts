@@ -132,6 +132,55 @@ describe('the dispatcher over SMPP (test SMSC)', () => {
     expect(ledger.rows[0]!.n).toBe(count);
   });
 
+  it('the SMSC vanishes mid-send (connections cut, port closed) and comes back later: nothing lost, nothing failed, only unanswered submits repeated', async () => {
+    const first = await TestSmsc.start({ receiptDelayMs: 5 });
+    smsc = first;
+    const port = first.port;
+    const { auth, account } = await createAccountWithToken(ctx.app);
+    const count = 200;
+    for (let b = 0; b < 2; b++) {
+      const res = await h.inject('POST', '/v1/message/batch', auth, { messages: Array.from({ length: count / 2 }, (_, i) => ({ phone_number: h.phone(), message: `v-${b}-${i}` })) });
+      expect(res.statusCode).toBe(201);
+    }
+    // It answers 60 submits, takes 4 more without answering, cuts every connection and stops
+    // listening: reconnects are refused while it is away.
+    first.dropConnections({ answerFirst: 60, withhold: 4 });
+    runtime = smppRuntime(port, { backoffMs: () => 200 });
+    await runtime.start();
+    await first.waitFor(() => first.submits.length >= 64 && first.connectionCount === 0, 10_000, 'the drop');
+    await first.close();
+    await new Promise((r) => setTimeout(r, 1_500));
+    // While it is away the rest waits: nothing is marked sent without an SMSC, nothing gives up.
+    const during = await statuses(account.id);
+    expect(during.failed ?? 0).toBe(0);
+    expect((during.sent ?? 0) + (during.delivered ?? 0)).toBeLessThanOrEqual(60);
+
+    // Back on the same port (with ids of its own): the rest goes out.
+    const second = await TestSmsc.start({ receiptDelayMs: 5, port, firstMessageId: 0x100000 });
+    smsc = second;
+    await waitFor('all accepted', async () => {
+      const s = await statuses(account.id);
+      return (s.sent ?? 0) + (s.delivered ?? 0) === count;
+    });
+    expect((await statuses(account.id)).failed ?? 0).toBe(0);
+    const submits = [...first.submits, ...second.submits];
+    const byText = new Map<string, typeof submits>();
+    for (const x of submits) byText.set(x.text, [...(byText.get(x.text) ?? []), x]);
+    // Nothing lost: every message reached an SMSC and was accepted there.
+    expect(byText.size).toBe(count);
+    for (const list of byText.values()) expect(list.filter((x) => x.answered && x.messageId !== '')).toHaveLength(1);
+    // Nothing doubled that was answered: a repeat always follows a submit whose answer never came.
+    for (const list of byText.values()) for (const earlier of list.slice(0, -1)) expect(earlier.answered && earlier.messageId !== '').toBe(false);
+    expect([...byText.values()].filter((l) => l.length > 1).length).toBeLessThanOrEqual(10);
+    // Our side: the carrier id recorded is the accepting submit's; one ledger row per message.
+    const recorded = new Map(
+      (await db().selectFrom('messages').select(['message', 'carrier_message_id']).where('account_id', '=', account.id).execute()).map((r) => [r.message, r.carrier_message_id]),
+    );
+    for (const [text, list] of byText) expect(recorded.get(text)).toBe(`smpp:127.0.0.1:${port}/${list.find((x) => x.answered && x.messageId !== '')!.messageId}`);
+    const ledger = await sql<{ n: number }>`SELECT count(*)::int AS n FROM send_ledger l JOIN messages m ON m.id = l.message_id WHERE m.account_id = ${account.id} AND l.state = 'accepted'`.execute(db());
+    expect(ledger.rows[0]!.n).toBe(count);
+  });
+
   it('the SMSC down at first: messages wait and go out once it answers', async () => {
     smsc = await TestSmsc.start({ receiptDelayMs: 5, submitStatus: () => 0x58 });
     const { auth, account } = await createAccountWithToken(ctx.app);

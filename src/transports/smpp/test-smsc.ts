@@ -62,6 +62,10 @@ export interface TestSmscOptions {
   submitStatus?: (submit: ReceivedSubmit) => number;
   /** Delay before each submit_sm_resp; default 0. */
   answerDelayMs?: number;
+  /** The first message id it hands out (a restarted SMSC should not reuse ids); default 1. */
+  firstMessageId?: number;
+  /** Port to listen on (a peer coming back where it was); default a free one. */
+  port?: number;
 }
 
 const MESSAGE_STATES: Record<string, number> = {
@@ -103,7 +107,7 @@ export class TestSmsc {
   readonly submits: ReceivedSubmit[] = [];
   /** Successful binds so far (a reconnect adds one). */
   binds = 0;
-  readonly options: Required<Omit<TestSmscOptions, 'receiptFor' | 'submitStatus'>> & Pick<TestSmscOptions, 'receiptFor' | 'submitStatus'>;
+  readonly options: Required<Omit<TestSmscOptions, 'receiptFor' | 'submitStatus' | 'firstMessageId' | 'port'>> & Pick<TestSmscOptions, 'receiptFor' | 'submitStatus'>;
   /** enquire_link PDUs received. */
   enquireLinks = 0;
   /** When true, enquire_link is left unanswered (a half-dead link). */
@@ -128,6 +132,7 @@ export class TestSmsc {
       submitStatus: options.submitStatus,
       answerDelayMs: options.answerDelayMs ?? 0,
     };
+    this.nextId = options.firstMessageId ?? 1;
     this.server = smpp.createServer({}, (session) => this.accept(session));
   }
 
@@ -136,7 +141,7 @@ export class TestSmsc {
     const smsc = new TestSmsc(options);
     await new Promise<void>((resolve, reject) => {
       smsc.server.once('error', reject);
-      smsc.server.listen(0, '127.0.0.1', () => resolve());
+      smsc.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     return smsc;
   }

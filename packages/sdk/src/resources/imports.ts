@@ -64,6 +64,8 @@ export interface WaitForImportOptions extends RequestOptions {
   onProgress?: (contactImport: ContactImport) => void;
 }
 
+/** The default deadline of an upload: an hour (the client's `timeoutMs` when longer). */
+const UPLOAD_TIMEOUT_MS = 3_600_000;
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed']);
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' } as const;
 
@@ -87,6 +89,8 @@ export class ContactImports extends CollectionResource<ContactImport> {
    * @param source - the file: text, bytes, a Blob, a web ReadableStream or a Node.js Readable (see {@link ContactImportSource}).
    * @param params - `format` (`csv` default, or `ndjson`), `validate_only`, `update_existing`,
    *   `group_id` (one or more group ids), and `onUploadProgress`.
+   * @param options - per-request options; `timeoutMs` defaults to an hour here (the server answers
+   *   only once the whole file is received).
    * @returns the import (`status: 'queued'`, `total_rows` counted).
    * @throws {BadRequestError} when the file is not UTF-8, its CSV quoting is broken, a line is too long or a column is unknown (`errors` names the line or column).
    * @throws {UnprocessableEntityError} when the file has no rows or too many, or a `group_id` is not one of the account's groups.
@@ -95,6 +99,8 @@ export class ContactImports extends CollectionResource<ContactImport> {
   create(source: ContactImportSource, params: ContactImportCreateParams = {}, options?: RequestOptions): Promise<ContactImport> {
     const { format = 'csv', onUploadProgress, ...query } = params;
     if (format !== 'csv' && format !== 'ndjson') throw new ShortcodeError(`Unknown import format "${String(format)}": use csv or ndjson.`);
+    // The server answers once it has received (and staged) the whole file: give a large upload time.
+    const timeoutMs = options?.timeoutMs ?? Math.max(this.client.timeoutMs, UPLOAD_TIMEOUT_MS);
     return this.data(
       {
         method: 'POST',
@@ -103,7 +109,7 @@ export class ContactImports extends CollectionResource<ContactImport> {
         repeatQueryKeys: ['group_id'],
         upload: { contentType: CONTENT_TYPES[format], ...uploadBody(source, onUploadProgress) },
       },
-      options,
+      { ...options, timeoutMs },
     );
   }
 

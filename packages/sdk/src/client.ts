@@ -1,5 +1,6 @@
 import { ApiClient, type ClientOptions } from './core.js';
 import { OAuth } from './oauth.js';
+import { AccountResource } from './resources/account.js';
 import { Carriers, Contacts, Fields, Groups, OptIns, PhoneNumbers } from './resources/audience.js';
 import { CampaignTemplates, Campaigns, Coupons, CouponTemplates } from './resources/campaigns.js';
 import { MessageResource, Messages, Simulator } from './resources/messaging.js';
@@ -43,6 +44,8 @@ export class Shortcode extends ApiClient {
   readonly webhooks: Webhooks;
   /** The built-in simulated carrier (when the server uses it): `inbound`, `handsetMessages`, `carrierEvent`. */
   readonly simulator: Simulator;
+  /** The token's own account (beyond the reference): `retrieve`, `update` (help text, quiet hours, time zone). */
+  readonly account: AccountResource;
   /** OAuth 2.0 with PKCE: `buildAuthorizationUrl`, `exchangeCode`, `revoke`, `metadata`. */
   readonly oauth: OAuth;
 
@@ -66,6 +69,7 @@ export class Shortcode extends ApiClient {
     this.phoneNumbers = new PhoneNumbers(this);
     this.webhooks = new Webhooks(this);
     this.simulator = new Simulator(this);
+    this.account = new AccountResource(this);
     this.oauth = new OAuth(this);
   }
 }

@@ -32,6 +32,7 @@ export {
 export { OAuth, codeChallengeFor, createCodeVerifier, type AccessToken, type AuthorizationUrl, type AuthorizationUrlParams, type ExchangeCodeParams } from './oauth.js';
 export { signWebhook, verifyWebhook, type VerifiedWebhook, type VerifyWebhookParams, type WebhookHeaders } from './webhook-signature.js';
 export type { ApiBody, ApiObject, FilterValue, ItemOf, ListParams, Page, Pagination, RequestBody, RequestOptions, ResponseBody, ResponseData } from './types.js';
+export * from './resources/account.js';
 export * from './resources/audience.js';
 export * from './resources/campaigns.js';
 export * from './resources/imports.js';

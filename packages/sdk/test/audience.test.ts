@@ -145,3 +145,17 @@ describe('opt-ins, custom fields, phone numbers', () => {
     await expect(client.phoneNumbers.lookup(tooMany)).rejects.toBeInstanceOf(UnprocessableEntityError);
   });
 });
+
+describe('account', () => {
+  it('retrieves the token’s account and changes its help text and quiet hours', async () => {
+    const account = await client.account.retrieve();
+    expect(account).toMatchObject({ help_text_is_default: true, quiet_hours: { enabled: false, start: '08:00', end: '21:00' } });
+    const updated = await client.account.update({ help_text: 'Help: 555-0100', quiet_hours: { enabled: true, end: '20:30' } });
+    expect(updated).toMatchObject({ id: account.id, help_text: 'Help: 555-0100', help_text_is_default: false, quiet_hours: { enabled: true, start: '08:00', end: '20:30' } });
+    const refused = await client.account.update({ timezone: 'Mars/Olympus' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnprocessableEntityError);
+    expect((refused as UnprocessableEntityError).errors).toHaveProperty('timezone');
+    expect((refused as UnprocessableEntityError).requestId).toBeTruthy();
+    expect((await client.account.retrieve()).timezone).toBe(account.timezone);
+  });
+});

@@ -60,7 +60,9 @@ export function createCampaignsRepo(db: Kysely<DB>) {
     },
     find: (accountId: string, id: string) => db.selectFrom('campaigns').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
     findById: (id: string) => db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst(),
-    lock: (id: string) => db.selectFrom('campaigns').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+    // FOR NO KEY UPDATE: serialises changes of the campaign's state without blocking the foreign-key
+    // checks (KEY SHARE) of messages being written for it, e.g. by a dispatcher whose claim is in flight.
+    lock: (id: string) => db.selectFrom('campaigns').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst(),
     insert: (row: Insertable<CampaignsTable>) => db.insertInto('campaigns').values(row).returningAll().executeTakeFirstOrThrow(),
     update: (id: string, patch: Partial<Omit<CampaignRow, 'id' | 'account_id' | 'created_at'>>) =>
       db.updateTable('campaigns').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),

@@ -48,7 +48,7 @@ const count = async (query: string, params: unknown[] = []) => Number((await cli
 describe(`${SCHEDULED.toLocaleString('en-US')} scheduled messages, 2 API + 2 worker processes, one worker killed mid-run${LONG ? ' (long mode)' : ''}`, () => {
   it('sends every one exactly once', async () => {
     const sendAt = new Date(Date.now() + 3_600_000).toISOString();
-    const phones = Array.from({ length: SCHEDULED }, (_, i) => `+1202${200 + (i % 800)}${Math.floor(i / 800) % 10}199`);
+    const phones = Array.from({ length: SCHEDULED }, (_, i) => `+1202${200 + (i % 800)}${String(Math.floor(i / 800)).padStart(2, '0')}99`);
     expect(new Set(phones).size).toBe(SCHEDULED);
     let next = 0;
     const failures: string[] = [];

@@ -104,6 +104,29 @@ const extractors: Record<string, (r: ScenarioResult) => Figure[]> = {
       },
     ];
   },
+  audience: (r) => {
+    const timed = (key: string, label: string): Figure => {
+      const t = obj(r[key]);
+      const p99 = num(t.p99Ms);
+      return { figure: `${label} at ${fmt(num(r.contacts))} contacts`, result: `p50 ${fmt(num(t.p50Ms), ' ms')}, p99 ${fmt(p99, ' ms')}`, baseline: '–', ratio: null, target: 'p99 < 25 ms', met: p99 === undefined ? null : p99 < 25 };
+    };
+    const ratio = num(r.importVsBareInsert) ?? null;
+    return [
+      timed('listPage1', '`GET /v1/contacts?limit=100`, page 1'),
+      timed('listPage5000', '`GET /v1/contacts?limit=100`, page 5,000'),
+      timed('filterPhoneNumber', '`filter[phone_number]`'),
+      timed('filterRewardPoints', '`filter[reward_points]` (1,000 matches)'),
+      timed('filterCustomField', '`filter[fields.tier]` (1,000 matches)'),
+      {
+        figure: `bulk import of ${fmt(num(obj(r.import).rows))} CSV rows (upload, background job, per-row results)`,
+        result: `${fmt(num(obj(r.import).rowsPerSecond))} rows/s`,
+        baseline: `${fmt(num(obj(r.bareInsert).rowsPerSecond))} rows/s (bare INSERT)`,
+        ratio,
+        target: '≥ 0.30',
+        met: ratio === null ? null : ratio >= 0.3,
+      },
+    ];
+  },
   campaigns: (r) => {
     const ratio = num(r.fanoutVsBareInsert) ?? null;
     return [

@@ -4,7 +4,7 @@ import { openDatabase } from '../src/db/database.js';
 import { deliveryCode } from '../src/transports/delivery-codes.js';
 import { simulatedDeliveryCode } from '../src/transports/simulator/simulator-transport.js';
 import { createGroup, insertManyContacts } from './audience-fixtures.js';
-import { DEFAULT_SERVER_URL, newAccountToken, privateRedis, scratchDatabase, startServer, waitFor, type PrivateRedis, type ServerProcess } from './processes.js';
+import { DEFAULT_SERVER_URL, newAccountToken, privateRedis, scratchDatabase, startApisAndWorkers, startServer, waitFor, type PrivateRedis, type ServerProcess } from './processes.js';
 
 /**
  * A campaign with real processes: 2 API and 2 worker processes (`src/server.ts --role api|worker`)
@@ -79,10 +79,7 @@ beforeAll(async () => {
   await client.connect();
   await client.query(`UPDATE accounts SET credit_balance = $2 WHERE id = $1`, [accountId, startingBalance]);
   await client.query('ANALYZE contacts; ANALYZE contact_groups');
-  [apis, workers] = await Promise.all([
-    Promise.all([startServer(env, ['--role', 'api']), startServer(env, ['--role', 'api'])]),
-    Promise.all([startServer(env, ['--role', 'worker']), startServer(env, ['--role', 'worker'])]),
-  ]);
+  ({ apis, workers } = await startApisAndWorkers(env));
 }, 300_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, DEFAULT_SERVER_URL, newAccountToken, privateRedis, scratchDatabase, startServer, waitFor, type PrivateRedis, type ServerProcess } from './processes.js';
+import { cli, DEFAULT_SERVER_URL, newAccountToken, privateRedis, scratchDatabase, startApisAndWorkers, waitFor, type PrivateRedis, type ServerProcess } from './processes.js';
 
 /**
  * Messages with real processes: 2 API and 2 worker processes on one PostgreSQL database and one
@@ -28,10 +28,7 @@ beforeAll(async () => {
   const common = { DATABASE_URL: database.url, REDIS_URL: redis.url, DATABASE_POOL_SIZE: '5', RATE_LIMIT_MAX: '1000000', DISPATCH_LEASE_MS: '3000', SIMULATOR_REPORT_DELAY_MS: '100', DISPATCH_BATCH_SIZE: '20', SENDER_RATE_PER_SECOND: String(LONG ? 1_000 : 100) };
   ({ accountId, token } = await newAccountToken(common));
   cli(common, ['account', 'credit', '--account', accountId, '--add', String(SCHEDULED * 2)]);
-  [apis, workers] = await Promise.all([
-    Promise.all([startServer(common, ['--role', 'api']), startServer(common, ['--role', 'api'])]),
-    Promise.all([startServer(common, ['--role', 'worker']), startServer(common, ['--role', 'worker'])]),
-  ]);
+  ({ apis, workers } = await startApisAndWorkers(common));
   client = new pg.Client({ connectionString: database.url });
   await client.connect();
 }, 180_000);

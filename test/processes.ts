@@ -95,6 +95,15 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   };
 }
 
+/** The scale topology of the multi-process proofs: 2 API and 2 worker processes of one build, started at once. */
+export async function startApisAndWorkers(env: Record<string, string>): Promise<{ apis: ServerProcess[]; workers: ServerProcess[] }> {
+  const [apis, workers] = await Promise.all([
+    Promise.all([startServer(env, ['--role', 'api']), startServer(env, ['--role', 'api'])]),
+    Promise.all([startServer(env, ['--role', 'worker']), startServer(env, ['--role', 'worker'])]),
+  ]);
+  return { apis, workers };
+}
+
 export interface PrivateRedis {
   port: number;
   url: string;

@@ -370,7 +370,7 @@ export function createDispatcher(options: DispatcherOptions) {
         );
       }
       await release(later, trx);
-      const owned = await ledger(trx, ready, 'submitting');
+      const owned = await ledger(trx, ready);
       return { claimed, toSend: ready.filter((m) => owned.has(m.id)) };
     });
     if (toSend.length === 0) return claimed.length;
@@ -387,12 +387,15 @@ export function createDispatcher(options: DispatcherOptions) {
     return claimed.length;
   }
 
-  /** Inserts ledger rows; returns the ids this worker owns (a conflict means already handed over). */
-  async function ledger(trx: Kysely<DB>, list: Claimed[], state: 'accepted' | 'submitting'): Promise<Set<string>> {
+  /**
+   * Inserts `submitting` ledger rows (external carriers only); returns the ids this worker owns
+   * (a conflict means already handed over, or stopped by a campaign cancel).
+   */
+  async function ledger(trx: Kysely<DB>, list: Claimed[]): Promise<Set<string>> {
     if (list.length === 0) return new Set();
     const rows = await sql<{ message_id: string }>`
       INSERT INTO send_ledger (message_id, transport, state, worker)
-      SELECT id, ${transport.name}, ${state}, ${workerId} FROM unnest(${sql.val(list.map((m) => m.id))}::uuid[]) AS l(id)
+      SELECT id, ${transport.name}, 'submitting', ${workerId} FROM unnest(${sql.val(list.map((m) => m.id))}::uuid[]) AS l(id)
       ON CONFLICT (message_id) DO NOTHING
       RETURNING message_id`.execute(trx);
     return new Set(rows.rows.map((r) => r.message_id));

@@ -91,6 +91,8 @@ async function accept(): Promise<{ accountId: string; creditsBefore: number }> {
   const { account } = await services.accounts.create({ name: 'Crash', email: `crash-${randomBytes(4).toString('hex')}@example.test`, password: 'long enough password' });
   const creditsBefore = N + 500;
   await db.updateTable('accounts').set({ credit_balance: creditsBefore }).where('id', '=', account.id).execute();
+  // Delivery reports are recorded as events only for a subscribed account (an endpoint no one delivers to here).
+  await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted) VALUES (gen_random_uuid(), ${account.id}, 'https://receiver.example.test/hooks', ARRAY['delivery_report'], 'unused')`.execute(db);
   for (let b = 0; b < N / 1000; b++) {
     const messages = Array.from({ length: 1000 }, (_, i) => ({ phone_number: `+1202${200 + (i % 800)}${Math.floor(i / 800)}199`, message: `crash ${b}-${i}` }));
     const res = await services.messages.sendBatch(account.id, messages);

@@ -161,6 +161,8 @@ describe('a cancel racing with the send refunds each credit once', () => {
   // dispatcher's transaction is open there; the two are serialised and this race cannot occur.
   if (process.env.DATABASE_URL) it('a DELETE that arrives while an external-carrier dispatcher is checking consent waits for its claim: what it claimed goes out or is refused and refunded once', async () => {
     const { who, group, acc } = await audience('623', 3);
+    // Its refusal is recorded as an event only for a subscribed account.
+    await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted) VALUES (gen_random_uuid(), ${acc}, 'https://receiver.example.test/hooks', ARRAY['rejected_message'], 'unused')`.execute(db());
     const before = await balance(acc);
     const campaign = (await api(who, 'POST', '/v1/campaigns', { name: 'Race', message: 'Hi', groups: [group] })).json().data;
     await harness.jobs();

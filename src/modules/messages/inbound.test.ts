@@ -30,6 +30,7 @@ beforeAll(async () => {
   const main = await createAccountWithToken(ctx.app);
   auth = main.auth;
   accountId = main.account.id;
+  await h.subscribeAll(accountId);
   shortCode = main.account.short_code;
   accountName = main.account.name;
   other = (await createAccountWithToken(ctx.app)).auth;

@@ -17,6 +17,7 @@ beforeAll(async () => {
   const main = await createAccountWithToken(ctx.app);
   auth = main.auth;
   accountId = main.account.id;
+  await h.subscribeAll(accountId);
   shortCode = main.account.short_code;
   other = (await createAccountWithToken(ctx.app)).auth;
 });

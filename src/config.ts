@@ -18,6 +18,8 @@ export interface Config {
   databasePoolSize: number;
   redisUrl: string | undefined;
   role: ProcessRole;
+  /** CPU priority (nice, 0-19) a ROLE=worker process takes, so API processes on its host answer first. */
+  workerNice: number;
   logLevel: string;
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
@@ -218,6 +220,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
       maxBytes: int(env, 'IMPORT_MAX_BYTES', 1_073_741_824, 1024, 1_073_741_824),
     },
     jobLeaseMs: int(env, 'JOB_LEASE_MS', 60_000, 3_000, 3_600_000),
+    workerNice: int(env, 'WORKER_NICE', 10, 0, 19),
   };
 }
 

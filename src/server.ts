@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, parseServerFlags } from './config.js';
@@ -34,6 +35,15 @@ async function main(): Promise<void> {
   redis?.on('error', () => undefined); // outages are reported by the rate limiter, which degrades
 
   const app = await buildApp({ config, database, redis });
+  if (config.role === 'worker' && config.workerNice > 0) {
+    // Background work yields the CPU to API processes sharing the host: a campaign sending flat
+    // out must not slow the answers to API clients (WORKER_NICE=0 turns this off).
+    try {
+      os.setPriority(Math.max(os.getPriority(), config.workerNice));
+    } catch (err) {
+      app.log.warn({ err }, 'could not lower the worker process priority (WORKER_NICE)');
+    }
+  }
   const demo = await ensureDemoAccount(app.services);
   // ROLE=api serves HTTP only, ROLE=worker runs background jobs only (it still answers
   // /healthz and /readyz), ROLE=all (the default) does both.

@@ -2,7 +2,7 @@
  * Messaging benchmark (issue 4), on PostgreSQL:
  * - end to end: 100,000 messages accepted (batches of 1,000 through the messages service: the
  *   validation, consent lookup, credit charge and outbox insert of POST /v1/message/batch), handed
- *   to the simulator by the dispatcher and their delivery reports recorded (with events), against
+ *   to the simulator by the dispatcher and their delivery reports recorded, against
  *   a baseline of the bare inserts and updates that pipeline needs (insert, mark sent, mark
  *   delivered, in the same batches, on the same table);
  * - SMPP: messages through the dispatcher and the SMPP transport to the test SMSC, against the raw
@@ -49,8 +49,17 @@ async function newAccount(db: Kysely<DB>, credits: number) {
   return { services, account };
 }
 
-export async function endToEnd(db: Kysely<DB>, total: number) {
+/**
+ * `subscribed`: the account has a webhook endpoint for delivery reports (no worker delivers to
+ * it here), so every report also writes its event to the outbox; without one (a new account's
+ * default) no event is written.
+ */
+export async function endToEnd(db: Kysely<DB>, total: number, subscribed = false) {
   const { services, account } = await newAccount(db, total * 2);
+  if (subscribed) {
+    await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted)
+              VALUES (gen_random_uuid(), ${account.id}, 'https://receiver.example.test/hooks', ARRAY['delivery_report'], 'unused')`.execute(db);
+  }
   const transport = new SimulatorTransport({ db, reportDelayMs: 500, applyReports: applyDeliveryReports, pollIntervalMs: 10, batchSize: 2000 });
   const dispatcher = createDispatcher({ db, transport, batchSize: 1000, concurrency: 2, pollIntervalMs: 10 });
   const started = Date.now();
@@ -76,6 +85,7 @@ export async function endToEnd(db: Kysely<DB>, total: number) {
     seconds: Number(elapsed.toFixed(2)),
     messagesPerSecond: Math.round(total / elapsed),
     acceptSeconds: Number(((acceptedAt - started) / 1000).toFixed(2)),
+    webhookSubscribed: subscribed,
     deliveryReportEvents: events.rows[0]!.n,
     simulatorReportDelayMs: 500,
   };
@@ -252,10 +262,12 @@ export async function runMessagingBench(opts: { databaseUrl: string; messages?: 
     const total = opts.messages ?? 100_000;
     const base = await baseline(database.db, total);
     const e2e = await endToEnd(database.db, total);
+    const e2eSubscribed = await endToEnd(database.db, total, true);
     const smppFigures = await smppThroughput(database.db, opts.smppMessages ?? 20_000, 10);
     const late = await lateness(database.db, opts.scheduled ?? 10_000);
     return {
       endToEnd: { ...e2e, target: '>= 5000 msg/s' },
+      endToEndWithWebhookEvents: e2eSubscribed,
       baseline: base,
       endToEndVsBaseline: Number((e2e.messagesPerSecond / base.messagesPerSecond).toFixed(2)),
       smpp: { ...smppFigures, target: '>= 0.70 of raw' },

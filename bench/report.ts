@@ -79,13 +79,25 @@ const extractors: Record<string, (r: ScenarioResult) => Figure[]> = {
     const smppRatio = num(smpp.ratio) ?? null;
     return [
       {
-        figure: `end to end, ${fmt(num(e2e.messages))} messages accepted in batches of 1,000 → handed to the simulator → delivery report and event recorded`,
+        figure: `end to end, ${fmt(num(e2e.messages))} messages accepted in batches of 1,000 → handed to the simulator → delivery report recorded (an account without webhooks)`,
         result: `${fmt(rate)} msg/s`,
         baseline: `${fmt(num(base.messagesPerSecond))} msg/s (bare insert, mark sent, mark delivered)`,
         ratio: num(r.endToEndVsBaseline) ?? null,
         target: '≥ 5,000 msg/s',
         met: rate === undefined ? null : rate >= 5000,
       },
+      ...(r.endToEndWithWebhookEvents
+        ? [
+            {
+              figure: 'the same with a webhook endpoint subscribed to delivery reports (each report also writes its event to the outbox)',
+              result: `${fmt(num(obj(r.endToEndWithWebhookEvents).messagesPerSecond))} msg/s`,
+              baseline: `${fmt(num(base.messagesPerSecond))} msg/s (the same bare baseline)`,
+              ratio: num(base.messagesPerSecond) ? Number(((num(obj(r.endToEndWithWebhookEvents).messagesPerSecond) ?? 0) / num(base.messagesPerSecond)!).toFixed(2)) : null,
+              target: '–',
+              met: null,
+            },
+          ]
+        : []),
       {
         figure: `SMPP through the dispatcher to a test SMSC in its own process, ${fmt(num(obj(smpp.dispatcher).messages))} messages, window ${fmt(num(obj(smpp.dispatcher).window))}`,
         result: `${fmt(num(obj(smpp.dispatcher).messagesPerSecond))} msg/s`,

@@ -338,33 +338,67 @@ describe('delivery', () => {
 
   it('a slow receiver holds at most its per-endpoint limit across workers and does not stall the others', async () => {
     const a = await createAccountWithToken(ctx.app);
-    receiver = await startReceiver({ secrets: () => [], respond: (r) => (r.path.endsWith('/slow') ? { status: 200, delayMs: 1_000 } : { status: 200 }) });
+    // The slow endpoint's answers are held until the test lets them go, so "the others were not
+    // stalled" is a count (all fast deliveries arrived while every slow one was still waiting),
+    // not a race between the fast endpoint and a fixed delay. Both endpoints are on the same
+    // receiver (host and port), as two endpoints of one customer's server would be.
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    let slowHeld = 0;
+    let slowHeldPeak = 0;
+    receiver = await startReceiver({
+      secrets: () => [],
+      respond: (r) => {
+        if (!r.path.endsWith('/slow')) return { status: 200 };
+        slowHeld += 1;
+        slowHeldPeak = Math.max(slowHeldPeak, slowHeld);
+        // Answered once released, still slowly, so the later rounds overlap too.
+        const until = released.then(() => new Promise((resolve) => setTimeout(resolve, 50))).then(() => {
+          slowHeld -= 1;
+        });
+        return { status: 200, until };
+      },
+    });
     const slow = await endpoint(a.auth, receiver.url.replace('/hooks', '/slow'), ['rejected_message']);
     const fast = await endpoint(a.auth, receiver.url, ['rejected_message']);
     const events = createEventsRepo(ctx.database.db);
     for (let i = 0; i < 12; i++) await events.record(a.account.id, 'rejected_message', SIX[5]![1]);
-    const workers = [worker({ maxInFlightPerEndpoint: 3, concurrency: 20 }), worker({ maxInFlightPerEndpoint: 3, concurrency: 20 })];
+    // An attempt deadline far beyond every wait below: however loaded the machine, no held
+    // attempt times out and is retried, so the receiver's counts are exact.
+    const options = { maxInFlightPerEndpoint: 3, concurrency: 20, timeoutMs: 30_000, leaseMs: 60_000 };
+    const workers = [worker(options), worker(options)];
     for (const w of workers) w.start();
     let slowPeak = 0;
     const count = async (endpointId: string, status: string) =>
       (await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = ${endpointId} AND status = ${status}`.execute(ctx.database.db)).rows[0]!.n;
+    const slowRequests = () => receiver!.requests.filter((r) => r.path.endsWith('/slow'));
     try {
       await waitFor(async () => {
         slowPeak = Math.max(slowPeak, await count(slow.id, 'delivering'));
-        return (await count(fast.id, 'delivered')) === 12;
-      }, 20_000, 'fast endpoint delivered');
-      // 12 slow deliveries, 3 at a time, 1 s each: at least 4 s. The fast endpoint did not wait.
-      expect(await count(slow.id, 'delivered')).toBeLessThan(12);
+        return (await count(fast.id, 'delivered')) === 12 && slowHeld === 3;
+      }, 20_000, 'fast endpoint delivered while the slow one holds its limit');
+      // Every fast delivery arrived while the slow endpoint had its 3 attempts stuck, and only 3:
+      // the two workers' claims never gave it a fourth.
+      expect(receiver.requests.filter((r) => !r.path.endsWith('/slow'))).toHaveLength(12);
+      expect(slowRequests()).toHaveLength(3);
+      expect(await count(slow.id, 'delivering')).toBe(3);
+      expect(await count(slow.id, 'delivered')).toBe(0);
+
+      letGo();
       await waitFor(async () => {
         slowPeak = Math.max(slowPeak, await count(slow.id, 'delivering'));
         return (await count(slow.id, 'delivered')) === 12;
-      }, 30_000, 'slow endpoint delivered');
+      }, 20_000, 'slow endpoint delivered');
     } finally {
+      letGo();
       await Promise.all(workers.map((w) => w.stop()));
     }
     expect(slowPeak).toBeGreaterThan(0);
     expect(slowPeak).toBeLessThanOrEqual(3);
-    expect(receiver.requests.filter((r) => r.path.endsWith('/slow'))).toHaveLength(12);
+    expect(slowHeldPeak).toBe(3);
+    // Each slow delivery arrived exactly once: none timed out or was retried.
+    expect(slowRequests()).toHaveLength(12);
+    expect(new Set(slowRequests().map((r) => r.id)).size).toBe(12);
     await receiver.close();
     receiver = undefined;
   });

@@ -32,7 +32,14 @@ export interface TestReceiver {
  */
 export async function startReceiver(options: {
   secrets: () => string[];
-  respond?: (request: ReceivedWebhook, index: number) => { status: number; headers?: Record<string, string>; delayMs?: number; body?: string } | undefined;
+  /**
+   * The answer to a request: its status, headers and body, sent `delayMs` later, and only once
+   * `until` (when given) has settled, so a test can hold answers for as long as it needs.
+   */
+  respond?: (
+    request: ReceivedWebhook,
+    index: number,
+  ) => { status: number; headers?: Record<string, string>; delayMs?: number; body?: string; until?: Promise<unknown> } | undefined;
   port?: number;
 }): Promise<TestReceiver> {
   const requests: ReceivedWebhook[] = [];
@@ -81,8 +88,12 @@ export async function startReceiver(options: {
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      const later = () => {
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
+      };
+      if (answer.until) void answer.until.then(later, later);
+      else later();
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

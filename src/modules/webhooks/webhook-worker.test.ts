@@ -1,3 +1,6 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +84,47 @@ async function endpoint(auth: { authorization: string }, url: string, events: st
 }
 
 const deliveries = () => ctx.database.db.selectFrom('webhook_deliveries').selectAll().orderBy('created_at').execute();
+
+/**
+ * A receiver that accepts every connection and reads the request, then never answers and never
+ * closes: only the sender can end such an attempt. It records each request (by webhook-id) with
+ * when it arrived and when its connection closed.
+ */
+async function startHangingReceiver() {
+  const sockets = new Set<Socket>();
+  const requests: Array<{ id: string; arrivedAt: number; closedAt?: number }> = [];
+  let connections = 0;
+  let heldPeak = 0;
+  const held = () => requests.filter((r) => r.closedAt === undefined).length;
+  const server = http.createServer((req) => {
+    const request: { id: string; arrivedAt: number; closedAt?: number } = { id: String(req.headers['webhook-id'] ?? ''), arrivedAt: performance.now() };
+    requests.push(request);
+    heldPeak = Math.max(heldPeak, held());
+    req.socket.once('close', () => (request.closedAt = performance.now()));
+    req.resume();
+  });
+  server.on('connection', (socket: Socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    requests,
+    /** Requests received whose connection is still open. */
+    held,
+    heldPeak: () => heldPeak,
+    openConnections: () => sockets.size,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe('fan-out', () => {
   it('creates one delivery per matching enabled endpoint and marks events dispatched, in one pass', async () => {
@@ -338,33 +382,191 @@ describe('delivery', () => {
 
   it('a slow receiver holds at most its per-endpoint limit across workers and does not stall the others', async () => {
     const a = await createAccountWithToken(ctx.app);
-    receiver = await startReceiver({ secrets: () => [], respond: (r) => (r.path.endsWith('/slow') ? { status: 200, delayMs: 1_000 } : { status: 200 }) });
+    // The slow endpoint's answers are held until the test lets them go, so "the others were not
+    // stalled" is a count (all fast deliveries arrived while every slow one was still waiting),
+    // not a race between the fast endpoint and a fixed delay. Both endpoints are on the same
+    // receiver (host and port), as two endpoints of one customer's server would be.
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    let slowHeld = 0;
+    let slowHeldPeak = 0;
+    receiver = await startReceiver({
+      secrets: () => [],
+      respond: (r) => {
+        if (!r.path.endsWith('/slow')) return { status: 200 };
+        slowHeld += 1;
+        slowHeldPeak = Math.max(slowHeldPeak, slowHeld);
+        // Answered once released, still slowly, so the later rounds overlap too.
+        const until = released.then(() => new Promise((resolve) => setTimeout(resolve, 50))).then(() => {
+          slowHeld -= 1;
+        });
+        return { status: 200, until };
+      },
+    });
     const slow = await endpoint(a.auth, receiver.url.replace('/hooks', '/slow'), ['rejected_message']);
     const fast = await endpoint(a.auth, receiver.url, ['rejected_message']);
     const events = createEventsRepo(ctx.database.db);
     for (let i = 0; i < 12; i++) await events.record(a.account.id, 'rejected_message', SIX[5]![1]);
-    const workers = [worker({ maxInFlightPerEndpoint: 3, concurrency: 20 }), worker({ maxInFlightPerEndpoint: 3, concurrency: 20 })];
+    // An attempt deadline far beyond every wait below: however loaded the machine, no held
+    // attempt times out and is retried, so the receiver's counts are exact.
+    const options = { maxInFlightPerEndpoint: 3, concurrency: 20, timeoutMs: 30_000, leaseMs: 60_000 };
+    const workers = [worker(options), worker(options)];
     for (const w of workers) w.start();
     let slowPeak = 0;
     const count = async (endpointId: string, status: string) =>
       (await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = ${endpointId} AND status = ${status}`.execute(ctx.database.db)).rows[0]!.n;
+    const slowRequests = () => receiver!.requests.filter((r) => r.path.endsWith('/slow'));
     try {
       await waitFor(async () => {
         slowPeak = Math.max(slowPeak, await count(slow.id, 'delivering'));
-        return (await count(fast.id, 'delivered')) === 12;
-      }, 20_000, 'fast endpoint delivered');
-      // 12 slow deliveries, 3 at a time, 1 s each: at least 4 s. The fast endpoint did not wait.
-      expect(await count(slow.id, 'delivered')).toBeLessThan(12);
+        return (await count(fast.id, 'delivered')) === 12 && slowHeld === 3;
+      }, 20_000, 'fast endpoint delivered while the slow one holds its limit');
+      // Every fast delivery arrived while the slow endpoint had its 3 attempts stuck, and only 3:
+      // the two workers' claims never gave it a fourth.
+      expect(receiver.requests.filter((r) => !r.path.endsWith('/slow'))).toHaveLength(12);
+      expect(slowRequests()).toHaveLength(3);
+      expect(await count(slow.id, 'delivering')).toBe(3);
+      expect(await count(slow.id, 'delivered')).toBe(0);
+
+      letGo();
       await waitFor(async () => {
         slowPeak = Math.max(slowPeak, await count(slow.id, 'delivering'));
         return (await count(slow.id, 'delivered')) === 12;
-      }, 30_000, 'slow endpoint delivered');
+      }, 20_000, 'slow endpoint delivered');
     } finally {
+      letGo();
       await Promise.all(workers.map((w) => w.stop()));
     }
     expect(slowPeak).toBeGreaterThan(0);
     expect(slowPeak).toBeLessThanOrEqual(3);
-    expect(receiver.requests.filter((r) => r.path.endsWith('/slow'))).toHaveLength(12);
+    expect(slowHeldPeak).toBe(3);
+    // Each slow delivery arrived exactly once: none timed out or was retried.
+    expect(slowRequests()).toHaveLength(12);
+    expect(new Set(slowRequests().map((r) => r.id)).size).toBe(12);
+    await receiver.close();
+    receiver = undefined;
+  });
+
+  it('a receiver that hangs holds at most its limit and does not stall the others; each attempt times out, closes its socket and is retried later; stop() returns within the deadline', async () => {
+    const a = await createAccountWithToken(ctx.app);
+    const timeoutMs = 400;
+    const hanging = await startHangingReceiver();
+    // At each healthy delivery's arrival: how many attempts the hanging receiver was holding.
+    const heldAtArrival: number[] = [];
+    receiver = await startReceiver({
+      secrets: () => [],
+      respond: () => {
+        heldAtArrival.push(hanging.held());
+        return { status: 200 };
+      },
+    });
+    const hung = await endpoint(a.auth, hanging.url, ['rejected_message']);
+    const healthy = await endpoint(a.auth, receiver.url, ['inbound_message']);
+    const events = createEventsRepo(ctx.database.db);
+    // More deliveries to the hanging receiver than this test will get through (2 at a time,
+    // 400 ms each), so it is stuck from start to stop however slow the machine.
+    for (let i = 0; i < 20; i++) await events.record(a.account.id, 'rejected_message', SIX[5]![1]);
+    for (let i = 0; i < 10; i++) await events.record(a.account.id, 'inbound_message', SIX[0]![1]);
+    // Retry delays ten times their real length (the first retry 40-60 s away, beyond every wait
+    // below): each delivery is attempted at most once here, so every request the hanging
+    // receiver saw is one attempt.
+    const options = { maxInFlightPerEndpoint: 2, concurrency: 20, timeoutMs };
+    const workers = [worker(options, 10), worker(options, 10)];
+    const hungAttempts = () =>
+      ctx.database.db
+        .selectFrom('webhook_attempts')
+        .innerJoin('webhook_deliveries', 'webhook_deliveries.id', 'webhook_attempts.delivery_id')
+        .select(['webhook_deliveries.msg_id', 'webhook_attempts.outcome', 'webhook_attempts.status_code', 'webhook_attempts.error', 'webhook_attempts.latency_ms'])
+        .where('webhook_deliveries.endpoint_id', '=', hung.id)
+        .execute();
+    const hungDeliveries = async () => (await deliveries()).filter((d) => d.endpoint_id === hung.id);
+    // Counted as the receiver sees them: with a 400 ms deadline for every endpoint, a healthy
+    // attempt can time out when the test's own thread (PGlite runs in it) is busy that long.
+    const healthyReceived = () => new Set(receiver!.requests.map((r) => r.id));
+    let stopped = false;
+    const stopAll = async () => {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(workers.map((w) => w.stop()));
+    };
+    for (const w of workers) w.start();
+    try {
+      // While the hanging receiver holds attempts, the healthy endpoint keeps receiving: its 10,
+      // then 10 more recorded once the hanging receiver is seen holding requests.
+      await waitFor(() => healthyReceived().size >= 10 && hanging.held() > 0, 10_000, 'healthy deliveries while the receiver hangs');
+      for (let i = 0; i < 10; i++) await events.record(a.account.id, 'inbound_message', SIX[0]![1]);
+      await waitFor(() => healthyReceived().size === 20, 10_000, 'more healthy deliveries while the receiver hangs');
+      // Meanwhile the hanging receiver never held more than the endpoint's limit, across both workers.
+      expect(hanging.heldPeak()).toBeLessThanOrEqual(2);
+      // The first attempts to the hanging receiver have ended and been recorded by now.
+      await waitFor(async () => (await hungAttempts()).length >= 2, 10_000, 'first attempts to the hanging receiver recorded');
+      const recorded = await hungAttempts();
+      for (const attempt of recorded) {
+        expect(attempt).toMatchObject({ outcome: 'failure', status_code: null, error: `timed out after ${timeoutMs} ms` });
+        // Their connections are closed on the receiver's side: nothing outlives its attempt.
+        await waitFor(() => hanging.requests.find((r) => r.id === attempt.msg_id)?.closedAt !== undefined, 2_000, 'connection of a timed-out attempt closed');
+      }
+
+      // Stop while the hanging receiver holds a request that arrived less than half the deadline
+      // ago (its attempt still running): stop() waits for the attempts in flight, each bounded by
+      // the deadline, records them, and returns.
+      await waitFor(
+        () => hanging.requests.some((r) => r.closedAt === undefined && performance.now() - r.arrivedAt < timeoutMs / 2),
+        5_000,
+        'an attempt to the hanging receiver in flight',
+      );
+      const inFlightAtStop = hanging.requests.filter((r) => r.closedAt === undefined).map((r) => r.id);
+      const stopStarted = performance.now();
+      await stopAll();
+      const stopMs = performance.now() - stopStarted;
+      expect(inFlightAtStop.length).toBeGreaterThan(0);
+      expect(stopMs).toBeLessThan(timeoutMs + 1_000);
+      const afterStop = await hungDeliveries();
+      for (const id of inFlightAtStop) {
+        expect(afterStop.find((d) => d.msg_id === id), 'an attempt in flight at stop()').toMatchObject({ status: 'pending', attempts: 1, last_error: `timed out after ${timeoutMs} ms`, locked_by: null });
+      }
+    } finally {
+      await stopAll();
+    }
+
+    // The receiver's view: never more than the limit held at once, across both workers; every
+    // connection was closed by us, one per attempt, each about the deadline after it arrived.
+    await waitFor(() => hanging.openConnections() === 0, 2_000, 'every connection to the hanging receiver closed');
+    expect(hanging.heldPeak()).toBeGreaterThan(0);
+    expect(hanging.heldPeak()).toBeLessThanOrEqual(2);
+    expect(hanging.connections()).toBe(hanging.requests.length);
+    for (const r of hanging.requests) expect(r.closedAt! - r.arrivedAt).toBeLessThan(timeoutMs + 1_000);
+
+    // Every request it received is one recorded failed attempt that timed out near the deadline,
+    // with a retry scheduled; the deliveries not attempted yet are still due, never claimed.
+    const attempts = await hungAttempts();
+    const now = Date.now();
+    expect(attempts.map((x) => x.msg_id).sort()).toEqual(hanging.requests.map((r) => r.id).sort());
+    for (const attempt of attempts) {
+      expect(attempt).toMatchObject({ outcome: 'failure', status_code: null, error: `timed out after ${timeoutMs} ms` });
+      expect(attempt.latency_ms).toBeGreaterThanOrEqual(timeoutMs - 10);
+      expect(attempt.latency_ms).toBeLessThan(timeoutMs + 1_000);
+    }
+    const rows = await hungDeliveries();
+    expect(rows).toHaveLength(20);
+    const attempted = rows.filter((d) => d.attempts === 1);
+    expect(attempted).toHaveLength(attempts.length);
+    for (const d of attempted) {
+      expect(d).toMatchObject({ status: 'pending', last_status_code: null, last_error: `timed out after ${timeoutMs} ms`, locked_by: null });
+      // The second attempt comes 5 s ± 20 % after the first ended (here × 10).
+      expect(d.next_attempt_at!.getTime()).toBeGreaterThan(now);
+      expect(d.next_attempt_at!.getTime() - d.last_attempt_at!.getTime()).toBeGreaterThanOrEqual(40_000);
+    }
+    for (const d of rows.filter((x) => x.attempts === 0)) expect(d).toMatchObject({ status: 'pending', locked_by: null, last_attempt_at: null });
+    const endpointRow = await ctx.database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', hung.id).executeTakeFirstOrThrow();
+    expect(endpointRow).toMatchObject({ enabled: true, failing_since: expect.any(Date) });
+
+    // The healthy endpoint's receiver got every delivery, many while attempts to the other were stuck.
+    const healthyRows = (await deliveries()).filter((d) => d.endpoint_id === healthy.id);
+    expect(healthyRows).toHaveLength(20);
+    expect(healthyReceived()).toEqual(new Set(healthyRows.map((d) => d.msg_id)));
+    expect(heldAtArrival.filter((n) => n > 0).length).toBeGreaterThan(0);
+    await hanging.close();
     await receiver.close();
     receiver = undefined;
   });

@@ -50,8 +50,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   const leaseMs = config.leaseMs;
   const fanOutBatch = options.fanOutBatch ?? 500;
   const scale = options.retryDelayScale ?? 1;
-  // Keep-alive connections per checked address set (webhook-http.ts), closed by stop().
-  const pool = createConnectionPool({ maxSocketsPerAgent: config.maxInFlightPerEndpoint });
+  // Keep-alive connections per checked address set (webhook-http.ts), closed by stop(). An
+  // agent serves every endpoint on its host (of any account), so it may open as many sockets as
+  // this worker has attempts in flight: an attempt never queues behind another endpoint's slow
+  // or hung requests. The claim's per-endpoint limit is what bounds each endpoint's share.
+  const pool = createConnectionPool({ maxSocketsPerAgent: config.concurrency });
   const claimThreshold = Math.max(1, Math.floor(config.concurrency / 4));
 
   const inFlight = new Map<string, Promise<void>>();

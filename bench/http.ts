@@ -30,7 +30,7 @@ export async function runHttpBench(opts: { databaseUrl?: string; durationSeconds
   const api = await startProcess(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(new URL('../src/server.ts', import.meta.url))],
-    { DATABASE_URL: databaseUrl, PORT: String(apiPort), NODE_ENV: 'production', ROLE: 'api', RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'info' },
+    { DATABASE_URL: databaseUrl, PORT: String(apiPort), NODE_ENV: 'production', ROLE: 'api', SECRETS_KEY: process.env.SECRETS_KEY ?? Buffer.alloc(32, 7).toString('base64'), RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'info' },
     /listening on/,
   );
   const barePort = await freePort();

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { newId } from '../../lib/ids.js';
 
@@ -14,6 +14,7 @@ export type EventsRepo = ReturnType<typeof createEventsRepo>;
  */
 export function createEventsRepo(db: Kysely<DB>) {
   return {
+    /** One event, written whatever the subscriptions (tests and tools; the product uses recordEvents). */
     async record(accountId: string, type: EventType, payload: unknown): Promise<string> {
       const id = newId();
       await db.insertInto('events').values({ id, account_id: accountId, type, payload: JSON.stringify(payload), dispatched_at: null }).execute();
@@ -32,4 +33,35 @@ export function createEventsRepo(db: Kysely<DB>) {
       return q.orderBy('created_at', 'desc').limit(limit).execute();
     },
   };
+}
+
+export interface EventInput {
+  accountId: string;
+  type: EventType;
+  payload: unknown;
+}
+
+/**
+ * Writes events in the caller's transaction (the outbox), many rows per statement; the product
+ * writes events only through here. The outbox feeds webhooks only, so an event is written only
+ * when one of the account's enabled endpoints subscribes to its type at that moment: an account
+ * without webhooks pays nothing per message (docs/API-NOTES.md, Webhooks). An endpoint created
+ * or re-enabled later receives the events recorded from then on.
+ */
+export async function recordEvents(db: Kysely<DB>, events: readonly EventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  const accountIds = [...new Set(events.map((e) => e.accountId))];
+  const subscribed = await sql<{ key: string }>`
+    SELECT DISTINCT w.account_id || '|' || t.type AS key
+    FROM webhook_endpoints w CROSS JOIN LATERAL unnest(w.events) AS t(type)
+    WHERE w.account_id = ANY(${sql.val(accountIds)}::uuid[]) AND w.enabled`.execute(db);
+  if (subscribed.rows.length === 0) return;
+  const wanted = new Set(subscribed.rows.map((r) => r.key));
+  const kept = events.filter((e) => wanted.has(`${e.accountId}|${e.type}`));
+  for (let i = 0; i < kept.length; i += 1000) {
+    const chunk = kept.slice(i, i + 1000);
+    await sql`INSERT INTO events (id, account_id, type, payload)
+      SELECT id, account_id, type, payload::jsonb FROM unnest(${sql.val(chunk.map(() => newId()))}::uuid[], ${sql.val(chunk.map((e) => e.accountId))}::uuid[],
+        ${sql.val(chunk.map((e) => e.type))}::text[], ${sql.val(chunk.map((e) => JSON.stringify(e.payload)))}::text[]) AS e(id, account_id, type, payload)`.execute(db);
+  }
 }

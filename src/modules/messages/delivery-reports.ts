@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { deliveryCode } from '../../transports/delivery-codes.js';
-import { bouncedPayload, hasContacts, MAX_BOUNCES, recordEvents, rejectedPayload, type ContactRow, type EventInput } from './consent.js';
+import { bouncedPayload, hasContacts, MAX_BOUNCES, rejectedPayload, type ContactRow } from './consent.js';
+import { recordEvents, type EventInput } from '../events/events.repo.js';
 import { reportStatusText } from './messages.service.js';
 import { nationalNumber } from './phone.js';
 

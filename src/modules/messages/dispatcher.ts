@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { deliveryCode, TEMPORARY_FAILURE } from '../../transports/delivery-codes.js';
 import type { OutboundSms, SmsTransport, SubmitResult } from '../../transports/transport.js';
-import { hasContacts, recordEvents, refusalFor, rejectedPayload, REFUSAL_TEXT, type EventInput, type Refusal } from './consent.js';
+import { hasContacts, refusalFor, rejectedPayload, REFUSAL_TEXT, type Refusal } from './consent.js';
+import { recordEvents, type EventInput } from '../events/events.repo.js';
 import { applyUnmatchedReports } from './delivery-reports.js';
 import { reportStatusText } from './messages.service.js';
 

@@ -3,18 +3,8 @@ import { NOT_YET_SENT } from './messages.repo.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import { newId } from '../../lib/ids.js';
-import {
-  contactByPhoneForUpdate,
-  contactStatusPayload,
-  createInboundContact,
-  hasContacts,
-  inboundPayload,
-  recordEvents,
-  unsubscribePayload,
-  updateContact,
-  type ContactRow,
-  type EventInput,
-} from './consent.js';
+import { contactByPhoneForUpdate, contactStatusPayload, createInboundContact, hasContacts, inboundPayload, unsubscribePayload, updateContact, type ContactRow } from './consent.js';
+import { recordEvents, type EventInput } from '../events/events.repo.js';
 import { analyzeSegments } from './segments.js';
 import { normalizePhone } from './phone.js';
 

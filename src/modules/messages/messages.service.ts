@@ -6,7 +6,8 @@ import { BadRequestError, NotFoundError, PaymentRequiredError, ValidationError, 
 import { newId } from '../../lib/ids.js';
 import { formatDate } from '../../lib/time.js';
 import { deliveryCode } from '../../transports/delivery-codes.js';
-import { contactById, contactsByPhones, hasContacts, recordEvents, refusalFor, rejectedPayload, REFUSAL_TEXT, type ContactRow, type EventInput } from './consent.js';
+import { contactById, contactsByPhones, hasContacts, refusalFor, rejectedPayload, REFUSAL_TEXT, type ContactRow } from './consent.js';
+import { recordEvents, type EventInput } from '../events/events.repo.js';
 import { createMessagesRepo, type MessageRow, NOT_YET_SENT } from './messages.repo.js';
 import { normalizePhone } from './phone.js';
 import { checkMessageText } from './text.js';

@@ -12,6 +12,7 @@ import { openDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { DB } from '../src/db/tables.js';
 import { withDatabase } from './global-setup.js';
+import { subscribeToEvents } from './helpers.js';
 
 /**
  * Exactly once under crashes: real child processes dispatch N messages to the simulator (whose
@@ -92,7 +93,7 @@ async function accept(): Promise<{ accountId: string; creditsBefore: number }> {
   const creditsBefore = N + 500;
   await db.updateTable('accounts').set({ credit_balance: creditsBefore }).where('id', '=', account.id).execute();
   // Delivery reports are recorded as events only for a subscribed account (an endpoint no one delivers to here).
-  await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted) VALUES (gen_random_uuid(), ${account.id}, 'https://receiver.example.test/hooks', ARRAY['delivery_report'], 'unused')`.execute(db);
+  await subscribeToEvents(db, account.id, ['delivery_report']);
   for (let b = 0; b < N / 1000; b++) {
     const messages = Array.from({ length: 1000 }, (_, i) => ({ phone_number: `+1202${200 + (i % 800)}${Math.floor(i / 800)}199`, message: `crash ${b}-${i}` }));
     const res = await services.messages.sendBatch(account.id, messages);

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
+import type { DB } from '../src/db/tables.js';
+import { EVENT_TYPES, type EventType } from '../src/modules/events/events.repo.js';
 import { fileDatabasePrefix, withDatabase } from './global-setup.js';
 
 export interface TestDatabase extends Database {
@@ -88,4 +91,13 @@ export async function createAccountWithToken(app: FastifyInstance, scopes?: stri
   });
   const token = await app.services.tokens.issue({ accountId: account.id, userId: user.id, kind: 'personal', name: 'test', scopes });
   return { account, user, token: token.token, tokenId: token.id, auth: { authorization: `Bearer ${token.token}` } };
+}
+
+/**
+ * Subscribes the account to `events` with an endpoint no worker delivers to in these tests, so
+ * those events are recorded in the outbox (the product writes events only for subscribers).
+ */
+export async function subscribeToEvents(db: Kysely<DB>, accountId: string, events: readonly EventType[] = EVENT_TYPES): Promise<void> {
+  await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted)
+            VALUES (gen_random_uuid(), ${accountId}, 'https://receiver.example.test/hooks', ${sql.val([...events])}::text[], 'unused')`.execute(db);
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccountWithToken, createTestApp, type TestContext } from '../../../test/helpers.js';
+import { createAccountWithToken, createTestApp, subscribeToEvents, type TestContext } from '../../../test/helpers.js';
 import { createGroup, insertContacts } from '../../../test/audience-fixtures.js';
 import { createSendingHarness } from '../../../test/campaign-harness.js';
 import type { DB } from '../../db/tables.js';
@@ -162,7 +162,7 @@ describe('a cancel racing with the send refunds each credit once', () => {
   if (process.env.DATABASE_URL) it('a DELETE that arrives while an external-carrier dispatcher is checking consent waits for its claim: what it claimed goes out or is refused and refunded once', async () => {
     const { who, group, acc } = await audience('623', 3);
     // Its refusal is recorded as an event only for a subscribed account.
-    await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted) VALUES (gen_random_uuid(), ${acc}, 'https://receiver.example.test/hooks', ARRAY['rejected_message'], 'unused')`.execute(db());
+    await subscribeToEvents(db(), acc, ['rejected_message']);
     const before = await balance(acc);
     const campaign = (await api(who, 'POST', '/v1/campaigns', { name: 'Race', message: 'Hi', groups: [group] })).json().data;
     await harness.jobs();

@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import type { TestContext } from '../../../test/helpers.js';
+import { subscribeToEvents, type TestContext } from '../../../test/helpers.js';
 import { SimulatorTransport } from '../../transports/simulator/simulator-transport.js';
-import { EVENT_TYPES } from '../events/events.repo.js';
 import { applyDeliveryReports } from './delivery-reports.js';
 import { createDispatcher } from './dispatcher.js';
 
@@ -37,14 +36,8 @@ export function messagingHarness(ctx: () => TestContext) {
     async setCredits(accountId: string, credits: number): Promise<void> {
       await db().updateTable('accounts').set({ credit_balance: credits }).where('id', '=', accountId).execute();
     },
-    /**
-     * Subscribes the account to every event with an endpoint no worker delivers to in these
-     * tests, so its events are recorded in the outbox (events are written only for subscribers).
-     */
-    async subscribeAll(accountId: string): Promise<void> {
-      await sql`INSERT INTO webhook_endpoints (id, account_id, url, events, secret_encrypted)
-                VALUES (gen_random_uuid(), ${accountId}, 'https://receiver.example.test/hooks', ${sql.val([...EVENT_TYPES])}::text[], 'unused')`.execute(db());
-    },
+    /** Subscribes the account to every event, so its events are recorded (see subscribeToEvents). */
+    subscribeAll: (accountId: string) => subscribeToEvents(db(), accountId),
     /** The payloads of the account's recorded events of `type` (see subscribeAll). */
     async events(accountId: string, type: string) {
       const rows = await db().selectFrom('events').select(['payload', 'created_at']).where('account_id', '=', accountId).where('type', '=', type).orderBy('created_at').execute();

@@ -1,9 +1,9 @@
 /**
  * A worker process for the crash tests (campaigns.reliability.test.ts): runs the job runner
  * (campaign fan-out) and the dispatcher with the simulated carrier against the database named
- * by DATABASE_URL or DATA_DIR, prints "ready" once started, and exits 0 (printing the campaign's
- * final figures) once the campaign given as argument is sent. The test kills it with SIGKILL
- * mid-send and starts another.
+ * by DATABASE_URL or DATA_DIR, prints "ready" once started, then the campaign's figures (one JSON
+ * line whenever they change), and exits 0 once the campaign given as argument is sent. The test
+ * kills it with SIGKILL when the figures show it mid-send, and starts another.
  */
 import pino from 'pino';
 import { sql } from 'kysely';
@@ -25,6 +25,7 @@ process.stdout.write('ready\n');
 runner.start();
 await messaging.start();
 
+let printed = '';
 for (;;) {
   const row = (
     await sql<{ status: string; inserted: number; handed: number }>`
@@ -33,10 +34,10 @@ for (;;) {
              (SELECT count(*)::int FROM messages WHERE campaign_id = c.id AND sent_at IS NOT NULL) AS handed
       FROM campaigns c WHERE c.id = ${campaignId}`.execute(database.db)
   ).rows[0];
-  if (!row || row.status !== 'sending') {
-    process.stdout.write(`${JSON.stringify(row ?? null)}\n`);
-    break;
-  }
+  const line = JSON.stringify(row ?? null);
+  if (line !== printed) process.stdout.write(`${line}\n`);
+  printed = line;
+  if (!row || row.status !== 'sending') break;
   await new Promise((r) => setTimeout(r, 50));
 }
 await runner.stop();

@@ -25,7 +25,8 @@ import { subscribeToEvents } from './helpers.js';
 const N = process.env.SHORTCODE_LONG_TESTS === '1' ? 100_000 : 20_000;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = path.resolve('test/crash-worker.ts');
-const TSX = path.resolve('node_modules/.bin/tsx');
+// node --import tsx: the tsx CLI would run the worker as its own child, which a SIGKILL of the
+// CLI leaves running (an orphan that goes on dispatching, and the kill proves nothing).
 
 let dbName: string;
 let database: Database;
@@ -43,7 +44,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 function startWorker(env: Record<string, string>, onOutput?: (text: string) => void): Promise<ChildProcess> {
-  const child = spawn(TSX, [WORKER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   if (onOutput) child.stdout!.on('data', (c: Buffer) => onOutput(c.toString()));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -16,11 +17,15 @@ export interface TestDatabase extends Database {
   dispose(): Promise<void>;
 }
 
+let embeddedTemplate: Blob | undefined;
+
 /** A fresh, migrated database for one test file: PGlite in memory, or a clone on PostgreSQL. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    const database = await openDatabase({ dataDir: 'memory://' });
+    // A copy of the snapshot the global setup migrated (the migrations still run: a no-op then).
+    embeddedTemplate ??= new Blob([fs.readFileSync(inject('embeddedTemplate'))]);
+    const database = await openDatabase({ dataDir: 'memory://', fromSnapshot: embeddedTemplate });
     await migrateToLatest(database.db);
     return { ...database, dispose: () => database.close() };
   }

@@ -15,6 +15,8 @@ export interface Database {
   /** Where the data lives: a redacted server URL or the embedded data directory. */
   location: string;
   close(): Promise<void>;
+  /** The embedded database's whole data directory as a tarball (PGlite only). */
+  snapshot?(): Promise<Blob>;
 }
 
 export interface DatabaseOptions {
@@ -24,6 +26,11 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections to the server (ignored for PGlite, which has one). */
   poolSize?: number;
+  /**
+   * An in-memory embedded database starts as a copy of this snapshot (from `Database.snapshot`)
+   * instead of an empty cluster: the test suite migrates once and starts every file from it.
+   */
+  fromSnapshot?: Blob;
 }
 
 // bigint columns (counts, credits) come back as numbers and DATE columns as plain
@@ -77,20 +84,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   const dataDir = options.dataDir ?? 'memory://';
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(path.resolve(dataDir), { recursive: true });
-  const pglite = new PGlite(dataDir.startsWith('memory://') ? undefined : dataDir, {
+  const inMemory = dataDir.startsWith('memory://');
+  const pglite = new PGlite({
+    ...(inMemory ? {} : { dataDir }),
     parsers: { [INT8]: parseInt8, [DATE]: parseDate },
+    ...(inMemory && options.fromSnapshot ? { loadDataDir: options.fromSnapshot } : {}),
   });
   try {
     await pglite.waitReady;
   } catch (err) {
     // The embedded Postgres aborts (a bare "RuntimeError: Aborted()") when it cannot write what
     // start-up needs, its crash recovery above all: on a (nearly) full disk, say so plainly.
-    if (!dataDir.startsWith('memory://') && freeBytes(dataDir) < 16 * 1024 * 1024) throw dataDirectoryError(path.resolve(dataDir), 'ENOSPC')!;
+    if (!inMemory && freeBytes(dataDir) < 16 * 1024 * 1024) throw dataDirectoryError(path.resolve(dataDir), 'ENOSPC')!;
     throw err;
   }
   await pglite.exec(`SET random_page_cost = ${RANDOM_PAGE_COST}`);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
-  return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+  return { db, kind: 'pglite', location: dataDir, close: () => db.destroy(), snapshot: () => pglite.dumpDataDir('none') };
 }
 
 function freeBytes(dir: string): number {

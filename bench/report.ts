@@ -53,7 +53,7 @@ const extractors: Record<string, (r: ScenarioResult) => Figure[]> = {
     const ratio = (b: number | undefined) => (ours !== undefined && b ? Number((ours / b).toFixed(2)) : null);
     return [
       {
-        figure: `signed webhook deliveries (outbox → claim → sign → POST → attempt recorded), ${fmt(num(r.deliveries))} to a receiver verifying each signature, vs a bare client loop with a fresh connection per request`,
+        figure: `signed webhook deliveries (outbox → claim → sign → POST → attempt recorded), ${fmt(num(r.deliveries))} to a receiver verifying each signature, vs a bare client loop with a fresh connection per request (medians of alternating rounds after a warm-up)`,
         result: `${fmt(ours)} deliveries/s`,
         baseline: `${fmt(fresh)} req/s`,
         ratio: ratio(fresh),
@@ -99,7 +99,7 @@ const extractors: Record<string, (r: ScenarioResult) => Figure[]> = {
           ]
         : []),
       {
-        figure: `SMPP through the dispatcher to a test SMSC in its own process, ${fmt(num(obj(smpp.dispatcher).messages))} messages, window ${fmt(num(obj(smpp.dispatcher).window))}`,
+        figure: `SMPP through the dispatcher to a test SMSC in its own process, ${fmt(num(obj(smpp.dispatcher).messages))} messages, window ${fmt(num(obj(smpp.dispatcher).window))} (median of alternating rounds after a warm-up)`,
         result: `${fmt(num(obj(smpp.dispatcher).messagesPerSecond))} msg/s`,
         baseline: `${fmt(num(obj(smpp.raw).messagesPerSecond))} msg/s (raw \`smpp\` client, same window)`,
         ratio: smppRatio,

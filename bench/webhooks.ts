@@ -129,7 +129,7 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
       deliveriesPerSecond,
       rounds: { deliveriesPerSecond: ourSeconds.map((x) => Math.round(expected / x)), bareLoopPerSecond: bareRounds, bareKeepAlivePerSecond: keepAliveRounds },
       deliverySeconds: Number(seconds.toFixed(2)),
-      // Over every round, the bare loops' requests included (one signed body, so one id).
+      // Over every round, the bare loops' requests included (each signed with its own id).
       receiverVerified: afterDeliveries.verified,
       receiverRejected: afterDeliveries.rejected,
       uniqueWebhookIds: afterDeliveries.uniqueIds,

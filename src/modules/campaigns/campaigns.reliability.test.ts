@@ -110,7 +110,7 @@ describe(`a campaign to ${AUDIENCE.toLocaleString('en-US')} contacts survives a 
     expect(first.killed, `the worker finished before it was seen mid-send: ${JSON.stringify(first.last)}`).toBe(true);
     database = await reopen();
     const atKill = (
-      await sql<Progress>`SELECT status, (SELECT count(*)::int FROM messages WHERE campaign_id = ${campaignId} AND sent_at IS NOT NULL) AS handed
+      await sql<Pick<Progress, 'status' | 'handed'>>`SELECT status, (SELECT count(*)::int FROM messages WHERE campaign_id = ${campaignId} AND sent_at IS NOT NULL) AS handed
                           FROM campaigns WHERE id = ${campaignId}`.execute(database.db)
     ).rows[0]!;
     if (embedded) await database.close();

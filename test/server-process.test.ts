@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 
 /**
  * The newcomer's path, end to end with real processes: `npm start` on an empty data directory
@@ -54,10 +55,40 @@ function cli(args: string[]) {
   return spawnSync(bin, [...base, ...args], { cwd: root, env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8' });
 }
 
-beforeAll(() => {
+/** A POST whose headers go now and whose body goes when `finish` is called. */
+function requestWithPendingBody(url: string, token: string, body: string) {
+  const req = http.request(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+  });
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+  });
+  const continued = new Promise<void>((resolve) => req.once('continue', resolve));
+  req.flushHeaders();
+  return {
+    continued,
+    finish: () => {
+      req.end(body);
+      return response;
+    },
+  };
+}
+
+const dataDirs: string[] = [];
+beforeEach(() => {
+  // A fresh directory per attempt: a retry must see an empty database again.
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shortcode-server-test-'));
+  dataDirs.push(dataDir);
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('npm start on the embedded database', () => {
   it('prints a working demo token once, guards the data directory, and shuts down gracefully', async () => {
@@ -79,11 +110,15 @@ describe('npm start on the embedded database', () => {
     expect(blocked.stdout).toBe('');
     expect(JSON.parse(blocked.stderr).error).toMatch(/is running on the embedded database/);
 
-    // A request in flight when SIGTERM arrives still gets its answer.
-    const inFlight = fetch(`${first.base}/v1/carriers`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise((r) => setTimeout(r, 5));
+    // A request in flight when SIGTERM arrives still gets its answer. "In flight" is made certain,
+    // not guessed with a delay: the server's 100 Continue says it has taken the request, and the
+    // body is sent only after the signal.
+    const { continued, finish } = requestWithPendingBody(`${first.base}/v1/message/preview`, token!, JSON.stringify({ message: 'Still answered' }));
+    await continued;
     const exit = stop(first.child);
-    expect((await inFlight).status).toBe(200);
+    const answered = await finish();
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body).data).toMatchObject({ encoding: 'GSM-7', segments: 1 });
     expect(await exit).toBe(0);
 
     // After the stop the CLI may use the directory; the server's data is there.

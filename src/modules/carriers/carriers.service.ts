@@ -18,6 +18,8 @@ export const toCarrier = (row: CarrierRow): Carrier => ({
 
 /** Carriers change only through migrations, so each process may keep them for a while. */
 const CARRIER_CACHE_TTL_MS = 10 * 60_000;
+/** List pages kept per process: distinct queries (filters, sort, page, limit) beyond this evict the oldest. */
+const LIST_CACHE_SIZE = 200;
 
 export function createCarriersService(deps: { carriersRepo: CarriersRepo }) {
   // The carrier table is small, bounded reference data read on every message and contact
@@ -40,10 +42,22 @@ export function createCarriersService(deps: { carriersRepo: CarriersRepo }) {
     return loading;
   }
 
+  // A list page is answered by the database once, then from memory until the TTL: the same
+  // rows in the same order as the query gives, without two round trips per request.
+  const pages = new Map<string, { value: { data: Carrier[]; total: number }; at: number }>();
+  const pageKey = (q: ListQuery) => JSON.stringify([q.limit, q.offset, q.filters, q.sort]);
+
   return {
     async list(query: ListQuery) {
+      const key = pageKey(query);
+      const hit = pages.get(key);
+      if (hit && Date.now() - hit.at < CARRIER_CACHE_TTL_MS) return hit.value;
       const { rows, total } = await deps.carriersRepo.list(query);
-      return { data: rows.map(toCarrier), total };
+      const value = { data: rows.map(toCarrier), total };
+      pages.delete(key);
+      if (pages.size >= LIST_CACHE_SIZE) pages.delete(pages.keys().next().value as string);
+      pages.set(key, { value, at: Date.now() });
+      return value;
     },
     async get(id: string): Promise<Carrier> {
       const carrier = (await carriersById()).get(id);

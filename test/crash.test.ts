@@ -25,8 +25,6 @@ import { subscribeToEvents } from './helpers.js';
 const N = process.env.SHORTCODE_LONG_TESTS === '1' ? 100_000 : 20_000;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = path.resolve('test/crash-worker.ts');
-// node --import tsx: the tsx CLI would run the worker as its own child, which a SIGKILL of the
-// CLI leaves running (an orphan that goes on dispatching, and the kill proves nothing).
 
 let dbName: string;
 let database: Database;
@@ -44,6 +42,8 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 function startWorker(env: Record<string, string>, onOutput?: (text: string) => void): Promise<ChildProcess> {
+  // node --import tsx: the tsx CLI would run the worker as its own child, which a SIGKILL of the
+  // CLI leaves running (an orphan that goes on dispatching, and the kill proves nothing).
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));

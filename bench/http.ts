@@ -4,7 +4,7 @@ import { createServices } from '../src/container.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { CARRIER_SEED } from '../src/modules/carriers/carriers.seed.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, load, median, startProcess, stopProcess, type LoadResult } from './lib.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, load, medianBy, startProcess, stopProcess, type LoadResult } from './lib.js';
 
 /**
  * Issue 2's benchmark: an authenticated GET /v1/carriers/{id} (bearer lookup, scope check,
@@ -50,8 +50,8 @@ export async function runHttpBench(opts: { databaseUrl?: string; durationSeconds
       authRounds.push(await load(authUrl, headers, duration));
       bareRounds.push(await load(bareUrl, {}, duration));
     }
-    const authenticated = median(authRounds);
-    const baseline = median(bareRounds);
+    const authenticated = medianBy(authRounds, (r) => r.requestsPerSecond);
+    const baseline = medianBy(bareRounds, (r) => r.requestsPerSecond);
     return {
       scenario: 'GET /v1/carriers/{id} (authenticated) vs bare Fastify route',
       rounds,

@@ -95,8 +95,8 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[index]!;
 }
 
-/** The round with the median throughput (its latency figures come with it). */
-export function median(results: LoadResult[]): LoadResult {
-  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+/** The round with the median of `value` (the round's other figures come with it). */
+export function medianBy<T>(rounds: readonly T[], value: (round: T) => number): T {
+  const sorted = [...rounds].sort((a, b) => value(a) - value(b));
   return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -25,7 +25,7 @@ import { createDispatcher } from '../src/modules/messages/dispatcher.js';
 import { createReportBatcher } from '../src/modules/messages/messaging-runtime.js';
 import { SmppTransport } from '../src/transports/smpp/smpp-transport.js';
 import { SimulatorTransport } from '../src/transports/simulator/simulator-transport.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, percentile, startProcess, stopProcess } from './lib.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, medianBy, percentile, startProcess, stopProcess } from './lib.js';
 
 const phoneFor = (i: number) => `+1202${200 + (i % 800)}${Math.floor(i / 800) % 10}199`;
 
@@ -218,9 +218,8 @@ export async function smppThroughput(db: Kysely<DB>, total: number, window: numb
       raws.push(await rawSmpp(port, total, window));
       ours.push(await dispatcherSmpp(db, port, total, window, async () => (await smscStats()).submits));
     }
-    const median = <T extends { messagesPerSecond: number }>(list: T[]) => [...list].sort((x, y) => x.messagesPerSecond - y.messagesPerSecond)[Math.floor(list.length / 2)]!;
-    const raw = median(raws);
-    const dispatcher = median(ours);
+    const raw = medianBy(raws, (x) => x.messagesPerSecond);
+    const dispatcher = medianBy(ours, (x) => x.messagesPerSecond);
     return {
       raw,
       dispatcher,

@@ -10,7 +10,7 @@ import { createEventsRepo } from '../src/modules/events/events.repo.js';
 import { buildRejectedMessagePayload, serializeWebhookPayload } from '../src/modules/webhooks/webhook-payloads.js';
 import { generateWebhookMessageId, signPayload } from '../src/modules/webhooks/webhook-signing.js';
 import { createWebhookWorker } from '../src/modules/webhooks/webhook-worker.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, startProcess, stopProcess } from './lib.js';
+import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, medianBy, startProcess, stopProcess } from './lib.js';
 
 /**
  * Issue 6's benchmark: signed webhook deliveries per second from the outbox to a local
@@ -115,10 +115,9 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
       keepAliveRounds.push(await bareLoop(port, body, secrets, concurrency, expected, true));
     }
     const final = await stats();
-    const middle = (list: number[]) => [...list].sort((x, y) => x - y)[Math.floor(list.length / 2)]!;
-    const seconds = middle(ourSeconds);
-    const bare = middle(bareRounds);
-    const bareKeepAlive = middle(keepAliveRounds);
+    const seconds = medianBy(ourSeconds, (x) => x);
+    const bare = medianBy(bareRounds, (x) => x);
+    const bareKeepAlive = medianBy(keepAliveRounds, (x) => x);
 
     const deliveriesPerSecond = Math.round(expected / seconds);
     return {

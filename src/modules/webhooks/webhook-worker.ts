@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { WebhooksConfig } from '../../config.js';
 import type { DB } from '../../db/tables.js';
 import type { SecretBox } from '../../lib/secret-box.js';
-import { createWebhookDeliveryRepo, type AttemptRecord, type ClaimedDelivery } from './webhook-delivery.repo.js';
+import { createWebhookDeliveryRepo, type AttemptRecord, type ClaimedDelivery, type EndpointHealthChanges } from './webhook-delivery.repo.js';
 import { createConnectionPool, deliverWebhook, type DeliveryResult } from './webhook-http.js';
 import { endpointHealthAfter, planNextStep } from './webhook-retry.js';
 import { signPayload } from './webhook-signing.js';
@@ -14,6 +14,9 @@ import type { DisabledReason } from './webhooks.tables.js';
 
 /** Response bytes read per attempt; the first 1 KiB is kept in the log. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Finished attempts recorded, and due deliveries claimed, per cycle at most. */
+const MAX_RECORDED_PER_CYCLE = 1_000;
+const MAX_CLAIMED_PER_CYCLE = 500;
 /** How long, and for how many endpoints' secrets, a decrypted signing secret is kept in memory. */
 const SECRET_CACHE_MS = 60_000;
 const SECRET_CACHE_SIZE = 1_000;
@@ -36,11 +39,12 @@ export interface WebhookWorkerOptions {
 
 /**
  * The webhook worker of one process: a fan-out loop (outbox events → deliveries) and a
- * delivery loop (claims due deliveries, signs, POSTs, records the outcome). Any number of
- * processes run one each; all coordination is in PostgreSQL (SKIP LOCKED, leases, the
- * per-endpoint in-flight limit in the claim query). Delivery is at least once: a worker that
- * dies mid-attempt leaves its deliveries to be retried when their lease expires, with the same
- * webhook-id.
+ * delivery loop whose every cycle is one transaction that records the attempts finished since
+ * the last cycle and claims due deliveries for the slots free now; the claimed ones are signed
+ * and POSTed while the next cycle runs. Any number of processes run one each; all coordination
+ * is in PostgreSQL (SKIP LOCKED, leases, the per-endpoint in-flight limit in the claim query).
+ * Delivery is at least once: a worker that dies mid-attempt leaves its deliveries to be retried
+ * when their lease expires, with the same webhook-id.
  */
 export function createWebhookWorker(options: WebhookWorkerOptions) {
   const repo = createWebhookDeliveryRepo(options.db);
@@ -55,21 +59,25 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   // this worker has attempts in flight: an attempt never queues behind another endpoint's slow
   // or hung requests. The claim's per-endpoint limit is what bounds each endpoint's share.
   const pool = createConnectionPool({ maxSocketsPerAgent: config.concurrency });
-  const claimThreshold = Math.max(1, Math.floor(config.concurrency / 4));
 
   const inFlight = new Map<string, Promise<void>>();
-  let results: Array<{ record: AttemptRecord; delivery: ClaimedDelivery }> = [];
-  let flushing: Promise<void> = Promise.resolve();
-  let flushTimer: NodeJS.Timeout | undefined;
+  /** Finished attempts not recorded yet (the next cycle records them). */
+  let finished: Array<{ record: AttemptRecord; delivery: ClaimedDelivery }> = [];
   let running = false;
   let loops: Promise<void>[] = [];
-  const wakers = new Set<() => void>();
+  // Separate wake-ups: a finished attempt concerns the delivery loop only; new events both.
+  const deliveryWakers = new Set<() => void>();
+  const fanOutWakers = new Set<() => void>();
   let reaperTimer: NodeJS.Timeout | undefined;
 
-  const wakeAll = () => {
-    for (const wake of [...wakers]) wake();
+  const wake = (wakers: Set<() => void>) => {
+    for (const fn of [...wakers]) fn();
   };
-  const sleep = (ms: number) =>
+  const wakeAll = () => {
+    wake(deliveryWakers);
+    wake(fanOutWakers);
+  };
+  const sleep = (ms: number, wakers: Set<() => void>) =>
     new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -137,60 +145,76 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       status: next.action === 'delivered' ? 'delivered' : next.action === 'retry' ? 'pending' : 'failed',
       nextAttemptAt: next.action === 'retry' ? new Date(now.getTime() + Math.round(next.delayMs * scale)) : null,
     };
-    results.push({ record, delivery: d });
-    scheduleFlush();
+    finished.push({ record, delivery: d });
   }
 
-  function scheduleFlush(): void {
-    if (results.length >= 200) {
-      void flush();
-      return;
+  /**
+   * The endpoints' health changes a batch of attempts makes, from the last attempt per endpoint:
+   * written only where it differs from what the claim saw (a success after failures, a first
+   * failure, a disable), so a healthy endpoint's cycles touch no endpoint row.
+   */
+  function healthChanges(batch: ReadonlyArray<{ record: AttemptRecord; delivery: ClaimedDelivery }>): EndpointHealthChanges {
+    const last = new Map<string, { record: AttemptRecord; delivery: ClaimedDelivery }>();
+    for (const item of batch) last.set(item.delivery.endpoint_id, item);
+    const healthy: string[] = [];
+    const failing: Array<{ id: string; since: Date }> = [];
+    const disable: Array<{ id: string; reason: DisabledReason }> = [];
+    for (const [endpointId, { record, delivery }] of last) {
+      const health = endpointHealthAfter({ outcome: record.outcome, firstFailureAt: delivery.failing_since, now: record.attemptedAt });
+      if (health.firstFailureAt === null) {
+        if (delivery.failing_since !== null) healthy.push(endpointId);
+      } else if (delivery.failing_since === null) {
+        failing.push({ id: endpointId, since: health.firstFailureAt });
+      }
+      if (health.disable && health.reason) disable.push({ id: endpointId, reason: health.reason });
     }
-    flushTimer ??= setTimeout(() => {
-      flushTimer = undefined;
-      void flush();
-    }, 5);
+    return { healthy, failing, disable };
   }
 
-  /** Writes finished attempts in batches (one transaction per batch), one flush at a time. */
-  function flush(): Promise<void> {
-    flushing = flushing.then(async () => {
-      if (flushTimer) {
-        clearTimeout(flushTimer);
-        flushTimer = undefined;
+  /**
+   * One cycle: records the finished attempts and, when `claim`, claims due deliveries for the
+   * free slots and starts their attempts. Returns how many it claimed.
+   */
+  async function cycle(claim: boolean): Promise<number> {
+    const batch = finished.slice(0, MAX_RECORDED_PER_CYCLE);
+    finished = finished.slice(batch.length);
+    const free = claim ? Math.min(MAX_CLAIMED_PER_CYCLE, config.concurrency - inFlight.size) : 0;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      const result = await repo.exchange({
+        workerId,
+        attempts: batch.map((b) => b.record),
+        health: healthChanges(batch),
+        claimLimit: Math.max(0, free),
+        maxPerEndpoint: config.maxInFlightPerEndpoint,
+        leaseMs,
+      });
+      claimed = result.claimed;
+      for (const endpoint of result.disabled) {
+        log.warn(
+          { endpointId: endpoint.id, accountId: endpoint.account_id, url: endpoint.url, reason: endpoint.reason },
+          endpoint.reason === 'gone'
+            ? 'webhook endpoint disabled: the receiver answered 410 Gone'
+            : 'webhook endpoint disabled: it has failed without a success for more than 5 days',
+        );
       }
-      while (results.length > 0) {
-        const batch = results.slice(0, 500);
-        results = results.slice(batch.length);
-        // Endpoint health from the last attempt per endpoint in this batch.
-        const last = new Map<string, { record: AttemptRecord; delivery: ClaimedDelivery }>();
-        for (const item of batch) last.set(item.delivery.endpoint_id, item);
-        const healthy: string[] = [];
-        const failing: Array<{ id: string; since: Date }> = [];
-        const disable: Array<{ id: string; reason: DisabledReason }> = [];
-        for (const [endpointId, { record, delivery }] of last) {
-          const health = endpointHealthAfter({ outcome: record.outcome, firstFailureAt: delivery.failing_since, now: record.attemptedAt });
-          if (health.firstFailureAt === null) healthy.push(endpointId);
-          else failing.push({ id: endpointId, since: health.firstFailureAt });
-          if (health.disable && health.reason) disable.push({ id: endpointId, reason: health.reason });
-        }
-        try {
-          const disabled = await repo.record(workerId, batch.map((b) => b.record), { healthy, failing, disable });
-          for (const endpoint of disabled) {
-            log.warn(
-              { endpointId: endpoint.id, accountId: endpoint.account_id, url: endpoint.url, reason: endpoint.reason },
-              endpoint.reason === 'gone'
-                ? 'webhook endpoint disabled: the receiver answered 410 Gone'
-                : 'webhook endpoint disabled: it has failed without a success for more than 5 days',
-            );
-          }
-        } catch (err) {
-          // The leases expire and the deliveries are attempted again: nothing is lost.
-          log.error({ err }, 'could not record webhook attempts');
-        }
-      }
-    });
-    return flushing;
+    } catch (err) {
+      // The leases expire and the deliveries are attempted again: nothing is lost.
+      log.error({ err }, batch.length > 0 ? 'could not record webhook attempts' : 'webhook claim failed');
+    }
+    for (const d of claimed) {
+      const p = attempt(d).finally(() => {
+        inFlight.delete(d.id);
+        wake(deliveryWakers);
+      });
+      inFlight.set(d.id, p);
+    }
+    return claimed.length;
+  }
+
+  /** Records what is left (shutdown, tests), without claiming. */
+  async function recordFinished(): Promise<void> {
+    while (finished.length > 0) await cycle(false);
   }
 
   async function fanOutOnce(): Promise<number> {
@@ -202,43 +226,30 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
     }
   }
 
-  async function claimOnce(): Promise<number> {
-    const free = config.concurrency - inFlight.size;
-    if (free <= 0) return 0;
-    const claimed = await repo.claim(workerId, Math.min(free, 100), config.maxInFlightPerEndpoint, leaseMs);
-    for (const d of claimed) {
-      const p = attempt(d).finally(() => {
-        inFlight.delete(d.id);
-        // Claim again once a quarter of the slots are free (or all work is done), so claims
-        // come in batches instead of one query per finished attempt.
-        if (inFlight.size === 0 || config.concurrency - inFlight.size >= claimThreshold) wakeAll();
-      });
-      inFlight.set(d.id, p);
-    }
-    return claimed.length;
-  }
-
   async function fanOutLoop(): Promise<void> {
     while (running) {
       try {
-        if ((await fanOutOnce()) > 0) wakeAll();
+        if ((await fanOutOnce()) > 0) wake(deliveryWakers);
       } catch (err) {
         log.error({ err }, 'webhook fan-out failed');
       }
-      if (running) await sleep(pollIntervalMs);
+      if (running) await sleep(pollIntervalMs, fanOutWakers);
     }
   }
 
+  /**
+   * Cycles back to back while there is something to record or deliveries were claimed; rests
+   * (until an attempt finishes, events arrive or the poll interval passes) when neither. Attempts
+   * that finish during a cycle are recorded by the next, so under load each cycle records and
+   * claims in batches without waiting on a timer.
+   */
   async function deliveryLoop(): Promise<void> {
     while (running) {
-      let claimed = 0;
-      try {
-        claimed = await claimOnce();
-      } catch (err) {
-        log.error({ err }, 'webhook claim failed');
-      }
+      const claimed = await cycle(true);
       if (!running) break;
-      if (claimed === 0 || config.concurrency - inFlight.size < claimThreshold) await sleep(pollIntervalMs);
+      if (finished.length > 0) continue;
+      if (claimed > 0 && inFlight.size < config.concurrency) continue;
+      await sleep(pollIntervalMs, deliveryWakers);
     }
   }
 
@@ -266,7 +277,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       wakeAll();
       await Promise.allSettled(loops);
       await Promise.allSettled([...inFlight.values()]);
-      await flush();
+      await recordFinished();
       pool.destroy();
       secretCache.clear();
       try {
@@ -279,9 +290,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
     async drain(): Promise<void> {
       for (;;) {
         await fanOutOnce();
-        const claimed = await claimOnce();
+        const claimed = await cycle(true);
         await Promise.allSettled([...inFlight.values()]);
-        await flush();
+        await recordFinished();
         if (claimed === 0 && inFlight.size === 0) return;
       }
     },

@@ -9,6 +9,7 @@ import * as m0007 from './0007_campaigns_coupons.js';
 import * as m0008 from './0008_contacts_seq_on_insert.js';
 import * as m0009a from './0009_audience_list_paths.js';
 import * as m0009m from './0009_messaging_handover_key.js';
+import * as m0010 from './0010_messaging_claim_is_ledger.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_contacts_seq_on_insert': m0008,
   '0009_audience_list_paths': m0009a,
   '0009_messaging_handover_key': m0009m,
+  '0010_messaging_claim_is_ledger': m0010,
 };

@@ -208,11 +208,10 @@ export function createCampaignsRepo(db: Kysely<DB>) {
     /**
      * Stops the campaign's messages that have not been handed to a carrier, and returns the
      * credits they held. Never waits on a row a dispatcher is claiming (that would deadlock with
-     * its hand-over): queued rows are canceled with SKIP LOCKED; rows a dispatcher has claimed
-     * get their send-ledger row written here first, with state rejected — the dispatcher only
-     * hands over messages whose ledger row it inserted itself, so it skips them (and if it
-     * inserted first, this waits until that hand-over commits, i.e. before the DELETE answers).
-     * Rows skipped because a claim was in progress are picked up by the next round.
+     * its hand-over): queued rows are canceled with SKIP LOCKED, and rows skipped because a claim
+     * was in progress are looked at again once it commits. A committed claim (`sending`) is the
+     * send ledger's "may be handed over" (see the dispatcher), so such a message counts as handed
+     * over and is not canceled: the DELETE answers once every message is canceled or claimed.
      */
     async cancelUnsentMessages(campaignId: string): Promise<{ count: number; credits: number }> {
       let count = 0;
@@ -225,24 +224,10 @@ export function createCampaignsRepo(db: Kysely<DB>) {
             WHERE id IN (SELECT id FROM messages WHERE campaign_id = ${campaignId} AND status IN ('queued', 'scheduled') FOR UPDATE SKIP LOCKED)
             RETURNING credits
           ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
-        const claimed = await sql<{ count: number; credits: number }>`
-          WITH l AS (
-            INSERT INTO send_ledger (message_id, transport, state, worker)
-            SELECT id, 'none', 'rejected', 'campaign-cancel' FROM messages
-            WHERE campaign_id = ${campaignId} AND status = 'sending'
-            ON CONFLICT (message_id) DO NOTHING
-            RETURNING message_id
-          ), c AS (
-            UPDATE messages m SET status = 'canceled', lease_until = NULL, claimed_by = NULL, last_error = 'campaign canceled', updated_at = now()
-            FROM l WHERE m.id = l.message_id
-            RETURNING m.credits
-          ) SELECT count(*)::int AS count, coalesce(sum(credits), 0)::bigint AS credits FROM c`.execute(db);
-        count += queued.rows[0]!.count + claimed.rows[0]!.count;
-        credits += Number(queued.rows[0]!.credits) + Number(claimed.rows[0]!.credits);
+        count += queued.rows[0]!.count;
+        credits += Number(queued.rows[0]!.credits);
         const left = await sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM messages m
-          WHERE m.campaign_id = ${campaignId}
-            AND (m.status IN ('queued', 'scheduled') OR (m.status = 'sending' AND NOT EXISTS (SELECT 1 FROM send_ledger l WHERE l.message_id = m.id)))`.execute(db);
+          SELECT count(*)::int AS n FROM messages WHERE campaign_id = ${campaignId} AND status IN ('queued', 'scheduled')`.execute(db);
         if (left.rows[0]!.n === 0) return { count, credits };
         // A dispatcher's hand-over transaction holds its rows for as long as a batch takes.
         if (Date.now() - started > 60_000) throw new ServiceUnavailableError('The campaign’s messages are being handed to the carrier; try the DELETE again.');

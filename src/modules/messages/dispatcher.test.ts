@@ -204,17 +204,18 @@ describe('dispatching to an external carrier', () => {
     expect(await messageRow(id)).toMatchObject({ status: 'failed', receipt_code: 110 });
   });
 
-  it('requeues a dead worker’s messages that were not handed over, and marks in doubt (not resent) those that were', async () => {
-    const a = await send(h.phone(), 'lease 1');
-    const b = await send(h.phone(), 'lease 2');
-    await sql`UPDATE messages SET status = 'sending', lease_until = now() - interval '1 second', claimed_by = 'dead' WHERE id IN (${a.id}, ${b.id})`.execute(db());
-    await sql`INSERT INTO send_ledger (message_id, transport, state, worker) VALUES (${b.id}, 'scripted', 'submitting', 'dead')`.execute(db());
+  it('marks a dead worker’s claimed messages in doubt and never hands them over again; live claims are left alone', async () => {
+    const dead = await send(h.phone(), 'lease 1');
+    const live = await send(h.phone(), 'lease 2');
+    await sql`UPDATE messages SET status = 'sending', lease_until = now() - interval '1 second', claimed_by = 'dead' WHERE id = ${dead.id}`.execute(db());
+    await sql`UPDATE messages SET status = 'sending', lease_until = now() + interval '1 minute', claimed_by = 'alive' WHERE id = ${live.id}`.execute(db());
     const transport = new ScriptedTransport((batch) => batch.map((m) => ({ messageId: m.messageId, ok: true, carrierMessageId: `x-${m.messageId}`, carrierMessageIds: [`x-${m.messageId}`] })));
     const dispatcher = createDispatcher({ db: db(), transport });
-    expect(await dispatcher.reap()).toEqual({ requeued: 1, inDoubt: 1 });
+    expect(await dispatcher.reap()).toEqual({ inDoubt: 1 });
     await dispatcher.drain();
-    expect(transport.submitted.map((m) => m.messageId)).toEqual([a.id]);
-    expect(await messageRow(b.id)).toMatchObject({ status: 'sent', receipt_code: 104 });
+    expect(transport.submitted).toEqual([]);
+    expect(await messageRow(dead.id)).toMatchObject({ status: 'sent', receipt_code: 104, credits: 1 });
+    expect(await messageRow(live.id)).toMatchObject({ status: 'sending', claimed_by: 'alive' });
   });
 
   it('paces each sender to its rate', async () => {

@@ -127,11 +127,11 @@ class SenderLimiter {
  * applies the per-sender rate; hands the batch to the transport; records carrier ids; retries
  * transient failures with backoff; refunds what was not sent.
  *
- * A send ledger makes the hand-over happen at most once: for an external carrier it is the
- * send_ledger table (one row per message, committed before the carrier is contacted; a message
- * whose worker died after that point is "in doubt" and is not handed over again, see
- * README/API-NOTES); for the simulator it is the simulator's own table, keyed by message id and
- * written in the hand-over's transaction.
+ * A send ledger makes the hand-over happen at most once. For an external carrier it is the
+ * message row's claim: `status = 'sending'` with this worker's id and a lease, committed before
+ * the carrier is contacted, so a message whose worker died after that point is "in doubt" and is
+ * not handed over again (README/API-NOTES). For the simulator it is the simulator's own table,
+ * keyed by message id and written in the hand-over's transaction.
  */
 export function createDispatcher(options: DispatcherOptions) {
   const { db, transport } = options;
@@ -255,23 +255,16 @@ export function createDispatcher(options: DispatcherOptions) {
     await db.transaction().execute(async (trx) => {
       await markSent(trx, ok);
       if (ok.length > 0) {
-        await sql`UPDATE send_ledger SET state = 'accepted', updated_at = now() WHERE message_id = ANY(${sql.val(ok.map((r) => r.messageId))}::uuid[])`.execute(trx);
         await applyUnmatchedReports(
           trx,
           ok.flatMap((r) => r.carrierMessageIds.map((id) => carrierKey(transport, id))),
           ok.map((r) => r.messageId),
         );
       }
-      if (failed.length > 0) {
-        await sql`UPDATE send_ledger SET state = 'rejected', updated_at = now() WHERE message_id = ANY(${sql.val(failed.map((f) => f.m.id))}::uuid[])`.execute(trx);
-        await fail(trx, failed);
-      }
-      if (retry.length > 0) {
-        // "Not known to be accepted": the ledger row goes, so the retry may hand it over again.
-        await sql`DELETE FROM send_ledger WHERE message_id = ANY(${sql.val(retry.map((f) => f.m.id))}::uuid[])`.execute(trx);
-      }
+      await fail(trx, failed);
+      // "Not known to be accepted": queued again, so the retry may hand it over again.
+      await release(retry, trx);
     });
-    await release(retry);
   }
 
   /**
@@ -357,8 +350,7 @@ export function createDispatcher(options: DispatcherOptions) {
 
   async function dispatchOnce(limit = batchSize): Promise<number> {
     if (transactional) return dispatchInOneTransaction(limit);
-    // Claim, consent check, pacing and the ledger rows in one transaction, committed before the
-    // carrier is contacted.
+    // Claim, consent check and pacing in one transaction, committed before the carrier is contacted.
     const { claimed, toSend } = await db.transaction().execute(async (trx) => {
       const claimed = await claim(limit, trx);
       if (claimed.length === 0) return { claimed, toSend: [] };
@@ -371,8 +363,8 @@ export function createDispatcher(options: DispatcherOptions) {
         );
       }
       await release(later, trx);
-      const owned = await ledger(trx, ready);
-      return { claimed, toSend: ready.filter((m) => owned.has(m.id)) };
+      // Committing the claim of `ready` is their ledger entry: from here on they may be handed over.
+      return { claimed, toSend: ready };
     });
     if (toSend.length === 0) return claimed.length;
 
@@ -389,43 +381,17 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   /**
-   * Inserts `submitting` ledger rows (external carriers only); returns the ids this worker owns
-   * (a conflict means already handed over, or stopped by a campaign cancel).
+   * Leases that expired: the worker died or stalled after committing its claim, so an external
+   * carrier may have the message. It is marked in doubt (receipt 104), stays charged and is not
+   * handed over again.
    */
-  async function ledger(trx: Kysely<DB>, list: Claimed[]): Promise<Set<string>> {
-    if (list.length === 0) return new Set();
-    const rows = await sql<{ message_id: string }>`
-      INSERT INTO send_ledger (message_id, transport, state, worker)
-      SELECT id, ${transport.name}, 'submitting', ${workerId} FROM unnest(${sql.val(list.map((m) => m.id))}::uuid[]) AS l(id)
-      ON CONFLICT (message_id) DO NOTHING
-      RETURNING message_id`.execute(trx);
-    return new Set(rows.rows.map((r) => r.message_id));
-  }
-
-  /**
-   * Leases that expired: the worker died or stalled. Without a ledger row nothing was handed
-   * over, so the message is queued again. With a `submitting` row an external carrier may have
-   * it: it is marked in doubt (receipt 104) and not handed over again.
-   */
-  async function reap(): Promise<{ requeued: number; inDoubt: number }> {
-    const inDoubt = await db.transaction().execute(async (trx) => {
-      const rows = await sql<{ message_id: string }>`
-        UPDATE send_ledger l SET state = 'in_doubt', updated_at = now()
-        FROM messages m
-        WHERE m.id = l.message_id AND m.status = 'sending' AND m.lease_until < now() AND l.state = 'submitting'
-        RETURNING l.message_id`.execute(trx);
-      if (rows.rows.length > 0) {
-        await sql`UPDATE messages SET status = 'sent', receipt_code = 104, receipt_text = ${reportStatusText(104)}, receipt_at = now(),
-                    last_error = 'in doubt: the worker stopped after handing the message to the carrier; not sent again',
-                    lease_until = NULL, claimed_by = NULL, updated_at = now()
-                  WHERE id = ANY(${sql.val(rows.rows.map((r) => r.message_id))}::uuid[])`.execute(trx);
-      }
-      return rows.rows.length;
-    });
-    const requeued = await sql`
-      UPDATE messages m SET status = 'queued', lease_until = NULL, claimed_by = NULL, updated_at = now()
-      WHERE m.status = 'sending' AND m.lease_until < now() AND NOT EXISTS (SELECT 1 FROM send_ledger l WHERE l.message_id = m.id)`.execute(db);
-    return { requeued: Number(requeued.numAffectedRows ?? 0), inDoubt };
+  async function reap(): Promise<{ inDoubt: number }> {
+    const result = await sql`
+      UPDATE messages SET status = 'sent', receipt_code = 104, receipt_text = ${reportStatusText(104)}, receipt_at = now(),
+             last_error = 'in doubt: the worker stopped after claiming the message for the carrier; not sent again',
+             lease_until = NULL, claimed_by = NULL, updated_at = now()
+      WHERE status = 'sending' AND lease_until < now()`.execute(db);
+    return { inDoubt: Number(result.numAffectedRows ?? 0) };
   }
 
   async function loop(): Promise<void> {

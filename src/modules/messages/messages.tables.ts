@@ -45,15 +45,6 @@ export interface MessagePartsTable {
   carrier_message_id: string;
 }
 
-export interface SendLedgerTable {
-  message_id: string;
-  transport: string;
-  state: 'submitting' | 'accepted' | 'rejected' | 'in_doubt';
-  worker: string;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
 export interface UnmatchedReportsTable {
   carrier_message_id: string;
   code: number;
@@ -102,7 +93,6 @@ export interface SimulatorMessagesTable {
 export interface MessageTables {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
-  send_ledger: SendLedgerTable;
   unmatched_reports: UnmatchedReportsTable;
   idempotency_keys: IdempotencyKeysTable;
   scheduled_messages: ScheduledMessagesTable;

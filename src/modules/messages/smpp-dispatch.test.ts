@@ -127,9 +127,9 @@ describe('the dispatcher over SMPP (test SMSC)', () => {
     const duplicated = [...byText.values()].filter((s) => s.length > 1);
     // At most a window's worth (10): the withheld submits and those in flight when it dropped.
     expect(duplicated.length).toBeLessThanOrEqual(10);
-    // Our side: one ledger row and one carrier id per message; credits charged once.
-    const ledger = await sql<{ n: number }>`SELECT count(*)::int AS n FROM send_ledger l JOIN messages m ON m.id = l.message_id WHERE m.account_id = ${account.id} AND l.state = 'accepted'`.execute(db());
-    expect(ledger.rows[0]!.n).toBe(count);
+    // Our side: every message settled with one carrier id, none left in doubt; credits charged once.
+    const settled = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE account_id = ${account.id} AND status IN ('sent', 'delivered') AND carrier_message_id IS NOT NULL AND receipt_code IS DISTINCT FROM 104`.execute(db());
+    expect(settled.rows[0]!.n).toBe(count);
   });
 
   it('the SMSC vanishes mid-send (connections cut, port closed) and comes back later: nothing lost, nothing failed, only unanswered submits repeated', async () => {
@@ -172,13 +172,13 @@ describe('the dispatcher over SMPP (test SMSC)', () => {
     // Nothing doubled that was answered: a repeat always follows a submit whose answer never came.
     for (const list of byText.values()) for (const earlier of list.slice(0, -1)) expect(earlier.answered && earlier.messageId !== '').toBe(false);
     expect([...byText.values()].filter((l) => l.length > 1).length).toBeLessThanOrEqual(10);
-    // Our side: the carrier id recorded is the accepting submit's; one ledger row per message.
+    // Our side: the carrier id recorded is the accepting submit's; every message settled, none in doubt.
     const recorded = new Map(
       (await db().selectFrom('messages').select(['message', 'carrier_message_id']).where('account_id', '=', account.id).execute()).map((r) => [r.message, r.carrier_message_id]),
     );
     for (const [text, list] of byText) expect(recorded.get(text)).toBe(`smpp:127.0.0.1:${port}/${list.find((x) => x.answered && x.messageId !== '')!.messageId}`);
-    const ledger = await sql<{ n: number }>`SELECT count(*)::int AS n FROM send_ledger l JOIN messages m ON m.id = l.message_id WHERE m.account_id = ${account.id} AND l.state = 'accepted'`.execute(db());
-    expect(ledger.rows[0]!.n).toBe(count);
+    const settled = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages WHERE account_id = ${account.id} AND status IN ('sent', 'delivered') AND carrier_message_id IS NOT NULL AND receipt_code IS DISTINCT FROM 104`.execute(db());
+    expect(settled.rows[0]!.n).toBe(count);
   });
 
   it('the SMSC down at first: messages wait and go out once it answers', async () => {

@@ -19,7 +19,7 @@ import { createFieldsService } from './modules/fields/fields.service.js';
 import { createGroupsRepo } from './modules/groups/groups.repo.js';
 import { createGroupsService } from './modules/groups/groups.service.js';
 import { createImportsService } from './modules/imports/imports.service.js';
-import { createInboundService, sendOptInRequest } from './modules/messages/inbound.js';
+import { createInboundService, createOptInRequester } from './modules/messages/inbound.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
 import { createScheduledMessagesService } from './modules/messages/scheduled.service.js';
 import { createOAuthService } from './modules/oauth/oauth.service.js';
@@ -62,7 +62,7 @@ export function createServices(db: Kysely<DB>, config: Config, options: ServiceO
   const phoneNumbers = createPhoneNumbersService({ db, carrierLookup: options.carrierLookup ?? createOfflineCarrierLookup() });
   const fields = createFieldsService({ fieldsRepo: createFieldsRepo(db) });
   const groups = createGroupsService({ groupsRepo: createGroupsRepo(db), optIns });
-  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, onCreated: sendOptInRequest });
+  const contacts = createContactsService({ db, groups, fields, optIns, phoneNumbers, prepareCreated: createOptInRequester(db) });
   const imports = createImportsService({ db, fields, groups, phoneNumbers, maxRows: config.imports.maxRows, maxBytes: config.imports.maxBytes });
   const messages = createMessagesService({ db });
   const scheduledMessages = createScheduledMessagesService({ db, messages });

@@ -156,11 +156,23 @@ export function createContactsRepo(db: Kysely<DB>) {
       return db.selectFrom('contacts').select(['id', 'phone_number', 'status']).where('account_id', '=', accountId).where('phone_number', 'in', phones).execute();
     },
 
-    /** Inserts unless the number is already a contact of the account (then returns undefined). */
-    insert(row: NewContactRow) {
+    /**
+     * Inserts unless the number is already a contact of the account (then returns undefined),
+     * allocating its creation sequence number in the same statement. The allocation locks the
+     * account's counter row until commit, so call this late in the transaction; a caller that
+     * gets undefined must roll back (the number allocated would otherwise be an unrecorded gap).
+     */
+    insertWithNewSeq(row: Omit<NewContactRow, 'seq'>) {
       return db
+        .with('allocated', (qb) =>
+          qb
+            .insertInto('contact_counts')
+            .values({ account_id: row.account_id, contacts: 0, next_seq: 1 })
+            .onConflict((oc) => oc.column('account_id').doUpdateSet({ next_seq: sql`contact_counts.next_seq + 1` }))
+            .returning('next_seq'),
+        )
         .insertInto('contacts')
-        .values(row)
+        .values({ ...row, seq: sql<number>`(SELECT next_seq FROM allocated)` })
         .onConflict((oc) => oc.columns(['account_id', 'phone_number']).doNothing())
         .returningAll()
         .executeTakeFirst();

@@ -14,7 +14,7 @@ import { toGroup } from '../groups/groups.service.js';
 import { DOUBLE_OPT_IN_ID } from '../optins/optins.seed.js';
 import type { OptInsService } from '../optins/optins.service.js';
 import type { PhoneNumbersService } from '../phone-numbers/phone-numbers.service.js';
-import { allocateSeq, createContactsRepo, type ContactFilters, type ContactRow, type NewContactRow } from './contacts.repo.js';
+import { createContactsRepo, type ContactFilters, type ContactRow, type NewContactRow } from './contacts.repo.js';
 import type { Contact, CreateContactInput, UpdateContactInput } from './contacts.schema.js';
 import type { ContactsTable } from './contacts.tables.js';
 
@@ -82,6 +82,15 @@ export function checkAttributes(input: ContactAttributes, errors: FieldErrors, t
   return out;
 }
 
+/** A contact about to be created, as the hooks of its creation see it. */
+export interface NewContact {
+  id: string;
+  account_id: string;
+  phone_number: string;
+  opt_in_id: string | null;
+  status: string;
+}
+
 export function createContactsService(deps: {
   db: Kysely<DB>;
   groups: GroupsService;
@@ -89,8 +98,12 @@ export function createContactsService(deps: {
   optIns: OptInsService;
   phoneNumbers: PhoneNumbersService;
   now?: () => Date;
-  /** Runs in the creating transaction (the messaging engine sends the opt-in request). */
-  onCreated?: (trx: Kysely<DB>, contact: { id: string; account_id: string; phone_number: string; opt_in_id: string | null; status: string }) => Promise<void>;
+  /**
+   * What the messaging engine writes with a new contact (the opt-in request): prepared before the
+   * creating transaction and written in it, so that the transaction, which holds the account's
+   * creation-sequence row that every other creation of the account waits for, stays short.
+   */
+  prepareCreated?: (contact: NewContact) => Promise<((trx: Kysely<DB>) => Promise<void>) | undefined>;
 }) {
   const now = deps.now ?? (() => new Date());
   const repo = createContactsRepo(deps.db);
@@ -265,16 +278,16 @@ export function createContactsService(deps: {
         opt_in_id: optInId,
         source: 'api',
       };
+      const writeWithContact = await deps.prepareCreated?.({ ...row, status: 'pending' });
       // A duplicate that slipped in concurrently rolls the transaction back (and with it the
       // seq allocation) through the thrown error.
       const created = await deps.db.transaction().execute(async (trx) => {
         const tx = createContactsRepo(trx);
-        const seq = await allocateSeq(trx, accountId, 1);
-        const inserted = await tx.insert({ ...row, seq });
+        const inserted = await tx.insertWithNewSeq(row);
         if (!inserted) throw ValidationError.field('phone_number', CONTACT_EXISTS);
         await tx.addGroups(accountId, inserted.id, ordered.map((g) => g.id));
         await tx.setFieldValues(accountId, inserted.id, fieldValues);
-        await deps.onCreated?.(trx, inserted);
+        await writeWithContact?.(trx);
         return inserted;
       });
       return presentOne(accountId, created, include);

@@ -2,6 +2,7 @@ import { defaultHelpText } from '../accounts/help-text.js';
 import { NOT_YET_SENT } from './messages.repo.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
+import type { NewContact } from '../contacts/contacts.service.js';
 import { newId } from '../../lib/ids.js';
 import { contactByPhoneForUpdate, contactStatusPayload, createInboundContact, hasContacts, inboundPayload, unsubscribePayload, updateContact, type ContactRow } from './consent.js';
 import { recordEvents, type EventInput } from '../events/events.repo.js';
@@ -200,30 +201,29 @@ async function joinByKeyword(trx: Kysely<DB>, accountId: string, contact: Contac
 /**
  * A contact created through the API is pending until it confirms: it gets the opt-in request
  * (reply Y, or its email address for the email opt-in) in the creating transaction. The request
- * is a compliance message: it goes to the pending contact and costs no credits.
+ * is a compliance message: it goes to the pending contact and costs no credits. What it needs is
+ * read before that transaction, which only writes it.
  */
-export async function sendOptInRequest(
-  trx: Kysely<DB>,
-  contact: { id: string; account_id: string; phone_number: string; opt_in_id: string | null; status: string },
-): Promise<void> {
-  if (contact.status !== 'pending' || !contact.opt_in_id) return;
-  const optIn = await sql<{ key: string }>`SELECT key FROM opt_ins WHERE id = ${contact.opt_in_id}`.execute(trx);
-  const key = optIn.rows[0]?.key;
-  if (key !== 'double' && key !== 'email') return;
-  const account = await trx.selectFrom('accounts').select(['name', 'short_code']).where('id', '=', contact.account_id).executeTakeFirst();
-  if (!account) return;
-  const text =
-    key === 'double'
-      ? `${account.name}: Reply Y to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`
-      : `${account.name}: Reply with your email address to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`;
-  const info = analyzeSegments(text);
-  await trx
-    .insertInto('messages')
-    .values({
+export function createOptInRequester(db: Kysely<DB>) {
+  return async (contact: NewContact): Promise<((trx: Kysely<DB>) => Promise<void>) | undefined> => {
+    if (contact.status !== 'pending' || !contact.opt_in_id) return undefined;
+    const found = await db
+      .selectFrom('opt_ins')
+      .innerJoin('accounts', (join) => join.on('accounts.id', '=', contact.account_id))
+      .select(['opt_ins.key', 'accounts.name', 'accounts.short_code'])
+      .where('opt_ins.id', '=', contact.opt_in_id)
+      .executeTakeFirst();
+    if (!found || (found.key !== 'double' && found.key !== 'email')) return undefined;
+    const text =
+      found.key === 'double'
+        ? `${found.name}: Reply Y to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`
+        : `${found.name}: Reply with your email address to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`;
+    const info = analyzeSegments(text);
+    const message = {
       id: newId(),
       account_id: contact.account_id,
       type: 'OUTGOING',
-      from: account.short_code,
+      from: found.short_code,
       phone_number: contact.phone_number,
       message: text,
       media_url: null,
@@ -236,6 +236,9 @@ export async function sendOptInRequest(
       campaign_id: null,
       metadata: null,
       ...NOT_YET_SENT,
-    })
-    .execute();
+    } as const;
+    return async (trx) => {
+      await trx.insertInto('messages').values(message).execute();
+    };
+  };
 }

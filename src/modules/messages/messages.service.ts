@@ -269,6 +269,11 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
     };
   }
 
+  /**
+   * Charges the account, or throws 402 (rolling back what the transaction wrote). Called last in
+   * a send's transaction: the charge locks the account's row until commit and every send of the
+   * account waits on that lock, so it is taken as late as possible.
+   */
   async function chargeOrThrow(trx: Kysely<DB>, accountId: string, credits: number): Promise<void> {
     if (!(await createMessagesRepo(trx).charge(accountId, credits))) {
       throw new PaymentRequiredError(`Your credit balance does not cover this send (${credits} credit${credits === 1 ? '' : 's'} needed). Nothing was sent.`, {
@@ -299,8 +304,8 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
       const contact = (await contactsByPhones(db, accountId, [prepared!.phone])).get(prepared!.phone);
       if (contact && refusalFor(contact)) await refuseSingle(acct, contact, prepared!.text, 'phone_number');
       return inTransaction(accountId, idem, async (trx) => {
-        await chargeOrThrow(trx, accountId, prepared!.segments);
         const [row] = await createMessagesRepo(trx).insertMany([outgoingRow(acct, prepared!, contact?.id ?? null)]);
+        await chargeOrThrow(trx, accountId, prepared!.segments);
         return { status: 201, body: { data: toMessage(row!) } };
       });
     },
@@ -330,8 +335,8 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
         mediaUrl: null,
       };
       return inTransaction(accountId, idem, async (trx) => {
-        await chargeOrThrow(trx, accountId, prepared.segments);
         const [row] = await createMessagesRepo(trx).insertMany([outgoingRow(acct, prepared, contact.id)]);
+        await chargeOrThrow(trx, accountId, prepared.segments);
         return { status: 201, body: { data: toMessage(row!) } };
       });
     },
@@ -363,13 +368,13 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
         } else accepted.push(e);
       }
       return inTransaction(accountId, idem, async (trx) => {
+        const rows = await createMessagesRepo(trx).insertMany(accepted.map((e) => outgoingRow(acct, e, contacts.get(e.phone)?.id ?? null)));
+        await recordEvents(trx, events);
         await chargeOrThrow(
           trx,
           accountId,
           accepted.reduce((sum, e) => sum + e.segments, 0),
         );
-        const rows = await createMessagesRepo(trx).insertMany(accepted.map((e) => outgoingRow(acct, e, contacts.get(e.phone)?.id ?? null)));
-        await recordEvents(trx, events);
         return { status: 201, body: { data: rows.map((r) => toMessage(r)), meta: { accepted: rows.length, rejected } } };
       });
     },

@@ -131,5 +131,7 @@ describe('npm start on the embedded database', () => {
     const again = await fetch(`${second.base}/v1/carriers?limit=1`, { headers: { authorization: `Bearer ${token}` } });
     expect(again.status).toBe(200);
     expect(await stop(second.child)).toBe(0);
-  });
+    // Four processes each open the embedded database (two servers, two CLI runs): about 32 s on
+    // this 2-core machine when alone, 57-60 s beside another suite.
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 import { groupDeliveryReports, isDeliveryReportPayload, mergeDeliveryReports, orderPayload } from './webhook-events.js';
 import type { DeliveryReportPayload } from './webhook-payloads.js';
 import { generateWebhookMessageId } from './webhook-signing.js';
@@ -116,7 +116,7 @@ export function createWebhookDeliveryRepo(db: Kysely<DB>) {
           await sql`
             INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_type, event_ids, msg_id, payload, next_attempt_at)
             SELECT v.id, v.account_id, v.endpoint_id, v.event_type, string_to_array(v.event_ids, ',')::uuid[], v.msg_id, v.payload, ${now}::timestamptz
-            FROM unnest(${chunk.map(() => newId())}::uuid[], ${chunk.map((r) => r.accountId)}::uuid[], ${chunk.map((r) => r.endpointId)}::uuid[],
+            FROM unnest(${chunk.map(() => newTimeOrderedId())}::uuid[], ${chunk.map((r) => r.accountId)}::uuid[], ${chunk.map((r) => r.endpointId)}::uuid[],
                         ${chunk.map((r) => r.type)}::text[], ${chunk.map((r) => r.eventIds.join(','))}::text[],
                         ${chunk.map(() => generateWebhookMessageId())}::text[], ${chunk.map((r) => r.body)}::text[])
               AS v(id, account_id, endpoint_id, event_type, event_ids, msg_id, payload)`.execute(trx);
@@ -265,14 +265,14 @@ async function recordAttempts(trx: Kysely<DB>, workerId: string, attempts: reado
   const ids = column((a) => a.deliveryId);
   await sql`
     WITH v AS (
-      SELECT * FROM unnest(${ids}::uuid[], ${column((a) => a.attempt)}::int[], ${column((a) => a.attemptedAt)}::timestamptz[],
+      SELECT * FROM unnest(${ids}::uuid[], ${column(() => newTimeOrderedId())}::uuid[], ${column((a) => a.attempt)}::int[], ${column((a) => a.attemptedAt)}::timestamptz[],
                            ${column((a) => a.outcome)}::text[], ${column((a) => a.statusCode)}::int[], ${column((a) => a.latencyMs)}::int[],
                            ${column((a) => a.error)}::text[], ${column((a) => a.responseSnippet)}::text[], ${column((a) => a.status)}::text[],
                            ${column((a) => a.nextAttemptAt)}::timestamptz[])
-        AS v(delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet, status, next_attempt_at)
+        AS v(delivery_id, attempt_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet, status, next_attempt_at)
     ), logged AS (
       INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
-      SELECT gen_random_uuid(), delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet FROM v
+      SELECT attempt_id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet FROM v
     )
     UPDATE webhook_deliveries d
     SET status = v.status, next_attempt_at = v.next_attempt_at, last_status_code = v.status_code, last_latency_ms = v.latency_ms,

@@ -59,7 +59,7 @@ export async function runCampaignsBench(opts: { databaseUrl?: string; contacts?:
     const bareStart = Date.now();
     await sql`
       INSERT INTO messages (id, account_id, type, "from", phone_number, message, segments, encoding, credits, status, contact_id, campaign_id)
-      SELECT gen_random_uuid(), c.account_id, 'OUTGOING', '12345', c.phone_number, 'Hi ' || c.first_name || ', the spring sale starts today!', 1, 'GSM-7', 1, 'canceled', c.id, ${baselineCampaign}::uuid
+      SELECT uuid_v7(), c.account_id, 'OUTGOING', '12345', c.phone_number, 'Hi ' || c.first_name || ', the spring sale starts today!', 1, 'GSM-7', 1, 'canceled', c.id, ${baselineCampaign}::uuid
       FROM contacts c JOIN contact_groups g ON g.contact_id = c.id AND g.group_id = ${groupId}::uuid`.execute(db);
     const bareSeconds = (Date.now() - bareStart) / 1000;
     log(`bare INSERT ... SELECT: ${bareSeconds.toFixed(2)} s`);

@@ -19,7 +19,7 @@ import { createServices } from '../src/container.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { DB } from '../src/db/tables.js';
-import { newId } from '../src/lib/ids.js';
+import { newId, newTimeOrderedId } from '../src/lib/ids.js';
 import { applyDeliveryReports } from '../src/modules/messages/delivery-reports.js';
 import { createDispatcher } from '../src/modules/messages/dispatcher.js';
 import { createReportBatcher } from '../src/modules/messages/messaging-runtime.js';
@@ -106,7 +106,7 @@ export async function baseline(db: Kysely<DB>, total: number) {
   const ids: string[] = [];
   for (let b = 0; b < total / 1000; b++) {
     const rows = Array.from({ length: 1000 }, (_, i) => {
-      const id = newId();
+      const id = newTimeOrderedId();
       ids.push(id);
       return {
         id,

@@ -11,6 +11,7 @@ import * as m0009a from './0009_audience_list_paths.js';
 import * as m0009m from './0009_messaging_handover_key.js';
 import * as m0010 from './0010_messaging_claim_is_ledger.js';
 import * as m0011 from './0011_webhook_delivery_indexes.js';
+import * as m0012 from './0012_time_ordered_ids.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0009_messaging_handover_key': m0009m,
   '0010_messaging_claim_is_ledger': m0010,
   '0011_webhook_delivery_indexes': m0011,
+  '0012_time_ordered_ids': m0012,
 };

@@ -188,7 +188,7 @@ export function createCampaignsRepo(db: Kysely<DB>) {
           WHERE c.account_id = ${spec.accountId} AND c.created_at <= ${spec.asOf}
         )${zones}, ins AS (
           INSERT INTO messages (id, account_id, type, "from", phone_number, message, media_url, segments, encoding, credits, status, contact_id, campaign_id, next_attempt_at)
-          SELECT gen_random_uuid(), ${spec.accountId}::uuid, 'OUTGOING', ${input.from}::text, m.phone_number, m.body, ${input.mediaUrl}::text, m.seg, m.enc, m.seg, 'queued', m.id, ${spec.campaignId}::uuid, m.release
+          SELECT uuid_v7(), ${spec.accountId}::uuid, 'OUTGOING', ${input.from}::text, m.phone_number, m.body, ${input.mediaUrl}::text, m.seg, m.enc, m.seg, 'queued', m.id, ${spec.campaignId}::uuid, m.release
           FROM (SELECT r.id, r.phone_number, r.body, ${seg} AS seg, ${enc} AS enc, ${release} AS release
                 FROM (SELECT b.id, b.phone_number, b.timezone, ${renderExpression(input.plan, 'b', input.fieldIds, input.links)} AS body FROM batch b WHERE b.reason = 'ok' OFFSET 0) r) m
           ON CONFLICT (campaign_id, contact_id) WHERE campaign_id IS NOT NULL DO NOTHING

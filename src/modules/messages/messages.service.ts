@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import type { ListQuery } from '../../http/list-query.js';
 import { BadRequestError, NotFoundError, PaymentRequiredError, ValidationError, type FieldErrors } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 import { formatDate } from '../../lib/time.js';
 import { deliveryCode } from '../../transports/delivery-codes.js';
 import { contactById, contactsByPhones, hasContacts, refusalFor, rejectedPayload, REFUSAL_TEXT, type ContactRow } from './consent.js';
@@ -250,7 +250,7 @@ export function createMessagesService(deps: { db: Kysely<DB> }) {
 
   function outgoingRow(acct: AccountInfo, e: PreparedEntry, contactId: string | null) {
     return {
-      id: newId(),
+      id: newTimeOrderedId(),
       account_id: acct.id,
       type: 'OUTGOING' as const,
       from: acct.short_code,

@@ -12,6 +12,8 @@ import * as m0009m from './0009_messaging_handover_key.js';
 import * as m0010 from './0010_messaging_claim_is_ledger.js';
 import * as m0011 from './0011_webhook_delivery_indexes.js';
 import * as m0012 from './0012_time_ordered_ids.js';
+import * as m0013 from './0013_webhook_cycle_function.js';
+import * as m0014 from './0014_webhook_attempts_cleanup_trigger.js';
 
 /**
  * Every schema change, in order. A migration is never edited once released; a change is a new
@@ -31,4 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0010_messaging_claim_is_ledger': m0010,
   '0011_webhook_delivery_indexes': m0011,
   '0012_time_ordered_ids': m0012,
+  '0013_webhook_cycle_function': m0013,
+  '0014_webhook_attempts_cleanup_trigger': m0014,
 };

@@ -127,26 +127,24 @@ export function createWebhookDeliveryRepo(db: Kysely<DB>) {
     },
 
     /**
-     * One cycle of a worker, in one transaction: records its finished attempts, then claims up
-     * to `claimLimit` due deliveries. Recording first frees the endpoints' slots this worker's
-     * attempts held, so the claim sees the in-flight counts as they now are; one transaction
-     * instead of a claim and a record each saves the round trips that, on a loopback socket,
-     * cost more than the rows themselves (docs/API-NOTES.md, Webhooks).
+     * One cycle of a worker: records its finished attempts (the attempt log and each delivery's
+     * new state, only while this worker still holds it), then claims up to `claimLimit` due
+     * deliveries. Recording first frees the endpoints' slots this worker's attempts held, so the
+     * claim sees the in-flight counts as they now are. Both run in one call of `webhook_cycle`
+     * (migration 0013): one round trip, where a transaction of five statements waited behind
+     * the worker's HTTP traffic at each of its five. The rare cycle that changes an endpoint's
+     * health writes it first, in the same transaction.
      */
     async exchange(input: ExchangeInput): Promise<ExchangeResult> {
       const claiming = input.claimLimit > 0;
       if (input.attempts.length === 0 && !claiming) return { claimed: [], disabled: [] };
+      const { healthy, failing, disable } = input.health;
+      if (healthy.length === 0 && failing.length === 0 && disable.length === 0) {
+        return { claimed: await cycle(db, input), disabled: [] };
+      }
       return db.transaction().execute(async (trx) => {
-        // A claim or an outcome lost to a database crash only means one more attempt with the
-        // same webhook-id (at least once), so the commit need not wait for the WAL flush.
-        // Claimers are serialised by a transaction-scoped advisory lock, so the per-endpoint
-        // in-flight count a claim reads is the one it acts on.
-        const disabled = input.attempts.length > 0 ? await recordAttempts(trx, input.workerId, input.attempts, input.health) : [];
-        // The lock is taken after the record, so another cycle of this worker (or another
-        // worker) records while this one claims.
-        await sql`SELECT set_config('synchronous_commit', 'off', true)${claiming ? sql`, pg_advisory_xact_lock(${CLAIM_LOCK_KEY})` : sql``}`.execute(trx);
-        const claimed = claiming ? await claimDue(trx, input.workerId, input.claimLimit, input.maxPerEndpoint, input.leaseMs) : [];
-        return { claimed, disabled };
+        const disabled = await writeEndpointHealth(trx, input.health);
+        return { claimed: await cycle(trx, input), disabled };
       });
     },
 
@@ -209,79 +207,27 @@ export interface ExchangeResult {
 }
 
 /**
- * Claims up to `limit` due deliveries for `workerId`, never letting an endpoint have more than
- * `maxPerEndpoint` deliveries in flight across all workers: each enabled endpoint offers at most
- * its free slots (oldest due first), so a slow receiver fills its own slots and the others keep
- * flowing. Runs under the claim lock (see `exchange`); rows are taken FOR UPDATE SKIP LOCKED.
+ * Runs `webhook_cycle` (migration 0013): records `input.attempts`, then, under the claim lock,
+ * claims up to `claimLimit` due deliveries for the worker, never letting an endpoint have more
+ * than `maxPerEndpoint` deliveries in flight across all workers (each enabled endpoint offers at
+ * most its free slots, oldest due first, so a slow receiver fills its own slots and the others
+ * keep flowing); rows are taken FOR UPDATE SKIP LOCKED. The attempts' columns travel as arrays:
+ * a dozen parameters whatever the batch size.
  */
-async function claimDue(trx: Kysely<DB>, workerId: string, limit: number, maxPerEndpoint: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  // Three steps, each on an index: pick the oldest due deliveries of each enabled endpoint (its
-  // free slots at most, read from the partial index of pending deliveries, in its order), lock
-  // them by primary key, skipping any another transaction holds, and claim them. The status
-  // test is on the locked row (the latest version, rechecked after any concurrent change), not
-  // on the table, so the planner cannot trade the primary key for a scan of every pending row
-  // when statistics are missing.
+async function cycle(q: Kysely<DB>, input: ExchangeInput): Promise<ClaimedDelivery[]> {
+  const column = <T>(pick: (a: AttemptRecord) => T): T[] => input.attempts.map(pick);
   const result = await sql<ClaimedDelivery>`
-    WITH picked AS (
-      SELECT due.id FROM webhook_endpoints ep
-      CROSS JOIN LATERAL (
-        SELECT count(*)::int AS n FROM webhook_deliveries f WHERE f.endpoint_id = ep.id AND f.status = 'delivering'
-      ) busy
-      CROSS JOIN LATERAL (
-        SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
-        WHERE p.endpoint_id = ep.id AND p.status = 'pending' AND p.next_attempt_at <= now()
-        ORDER BY p.next_attempt_at
-        LIMIT least(${limit}::int, greatest(0, ${maxPerEndpoint}::int - busy.n))
-      ) due
-      WHERE ep.enabled
-      ORDER BY due.next_attempt_at
-      LIMIT ${limit}
-    ), locked AS (
-      SELECT l.id, l.status FROM webhook_deliveries l
-      WHERE l.id = ANY(ARRAY(SELECT id FROM picked))
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE webhook_deliveries d
-    SET status = 'delivering', locked_by = ${workerId},
-        locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
-        attempts = d.attempts + 1, updated_at = now()
-    FROM locked, webhook_endpoints e
-    WHERE d.id = locked.id AND locked.status = 'pending' AND e.id = d.endpoint_id
-    RETURNING d.id, d.endpoint_id, d.account_id, d.event_type, d.msg_id, d.payload, d.attempts,
-              e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at, e.failing_since`.execute(trx);
+    SELECT * FROM webhook_cycle(
+      ${input.workerId}, ${column((a) => a.deliveryId)}::uuid[], ${column(() => newTimeOrderedId())}::uuid[], ${column((a) => a.attempt)}::int[],
+      ${column((a) => a.attemptedAt)}::timestamptz[], ${column((a) => a.outcome)}::text[], ${column((a) => a.statusCode)}::int[],
+      ${column((a) => a.latencyMs)}::int[], ${column((a) => a.error)}::text[], ${column((a) => a.responseSnippet)}::text[],
+      ${column((a) => a.status)}::text[], ${column((a) => a.nextAttemptAt)}::timestamptz[],
+      ${Math.max(0, input.claimLimit)}::int, ${input.maxPerEndpoint}::int, ${input.leaseMs / 1000}::float8, ${CLAIM_LOCK_KEY}::bigint)`.execute(q);
   return result.rows;
 }
 
-/**
- * Records finished attempts: the attempt log and each delivery's new state (only while this
- * worker still holds it) in one statement, then the endpoints' health. Returns the endpoints
- * this disabled.
- */
-async function recordAttempts(trx: Kysely<DB>, workerId: string, attempts: readonly AttemptRecord[], health: EndpointHealthChanges): Promise<ExchangeResult['disabled']> {
-  // The attempts' columns as arrays (unnest): a dozen parameters whatever the batch size. The
-  // deliveries are found by primary key (= ANY): with a join on the unnested rows alone the
-  // planner, expecting few rows in flight, walks the lease index once per attempt.
-  const column = <T>(pick: (a: AttemptRecord) => T): T[] => attempts.map(pick);
-  const ids = column((a) => a.deliveryId);
-  await sql`
-    WITH v AS (
-      SELECT * FROM unnest(${ids}::uuid[], ${column(() => newTimeOrderedId())}::uuid[], ${column((a) => a.attempt)}::int[], ${column((a) => a.attemptedAt)}::timestamptz[],
-                           ${column((a) => a.outcome)}::text[], ${column((a) => a.statusCode)}::int[], ${column((a) => a.latencyMs)}::int[],
-                           ${column((a) => a.error)}::text[], ${column((a) => a.responseSnippet)}::text[], ${column((a) => a.status)}::text[],
-                           ${column((a) => a.nextAttemptAt)}::timestamptz[])
-        AS v(delivery_id, attempt_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet, status, next_attempt_at)
-    ), logged AS (
-      INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
-      SELECT attempt_id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet FROM v
-    )
-    UPDATE webhook_deliveries d
-    SET status = v.status, next_attempt_at = v.next_attempt_at, last_status_code = v.status_code, last_latency_ms = v.latency_ms,
-        last_error = v.error, last_attempt_at = v.attempted_at,
-        delivered_at = CASE WHEN v.status = 'delivered' THEN now() ELSE d.delivered_at END,
-        locked_by = NULL, locked_until = NULL, updated_at = now()
-    FROM v
-    WHERE d.id = ANY(${ids}::uuid[]) AND d.id = v.delivery_id AND d.locked_by = ${workerId} AND d.status = 'delivering'`.execute(trx);
-
+/** Writes the endpoints' health changes of a cycle; returns the endpoints this disabled. */
+async function writeEndpointHealth(trx: Kysely<DB>, health: EndpointHealthChanges): Promise<ExchangeResult['disabled']> {
   if (health.healthy.length > 0) {
     await sql`UPDATE webhook_endpoints SET failing_since = NULL
               WHERE id = ANY(${sql.val(health.healthy)}::uuid[]) AND failing_since IS NOT NULL`.execute(trx);

@@ -600,6 +600,37 @@ describe('delivery', () => {
     receiver = undefined;
   });
 
+  it('an endpoint deleted while its attempt is in flight: the cycle records the others, and deleting an endpoint takes its attempt log with it', async () => {
+    const a = await createAccountWithToken(ctx.app);
+    const gone = await endpoint(a.auth, 'http://127.0.0.1:9/gone', ['rejected_message']);
+    const kept = await endpoint(a.auth, 'http://127.0.0.1:9/kept', ['rejected_message']);
+    await createEventsRepo(ctx.database.db).record(a.account.id, 'rejected_message', SIX[5]![1]);
+    const repo = createWebhookDeliveryRepo(ctx.database.db);
+    await repo.fanOut(10, 0);
+    const claimed = await repo.claim('w1', 10, 10, 60_000);
+    expect(claimed.map((d) => d.endpoint_id).sort()).toEqual([gone.id, kept.id].sort());
+
+    // The endpoint goes (its deliveries with it) while both attempts are in flight.
+    expect((await ctx.app.inject({ method: 'DELETE', url: `/v1/webhooks/${gone.id}`, headers: a.auth })).statusCode).toBe(204);
+    const attempt = (deliveryId: string) => ({
+      deliveryId, attempt: 1, attemptedAt: new Date(), outcome: 'success' as const, statusCode: 200, latencyMs: 5,
+      error: null, responseSnippet: null, status: 'delivered' as const, nextAttemptAt: null,
+    });
+    const result = await repo.exchange({
+      workerId: 'w1', attempts: claimed.map((d) => attempt(d.id)), health: { healthy: [], failing: [], disable: [] },
+      claimLimit: 10, maxPerEndpoint: 10, leaseMs: 60_000,
+    });
+    expect(result.claimed).toEqual([]);
+    const rows = await deliveries();
+    expect(rows.map((d) => [d.endpoint_id, d.status])).toEqual([[kept.id, 'delivered']]);
+    const log = await ctx.database.db.selectFrom('webhook_attempts').select(['delivery_id', 'outcome']).execute();
+    expect(log).toEqual([{ delivery_id: rows[0]!.id, outcome: 'success' }]);
+
+    expect((await ctx.app.inject({ method: 'DELETE', url: `/v1/webhooks/${kept.id}`, headers: a.auth })).statusCode).toBe(204);
+    expect(await deliveries()).toEqual([]);
+    expect(await ctx.database.db.selectFrom('webhook_attempts').selectAll().execute()).toEqual([]);
+  });
+
   it('gives up after the schedule is exhausted (9 attempts) and the delivery can be redelivered', async () => {
     const a = await createAccountWithToken(ctx.app);
     let up = false;

@@ -1,0 +1,92 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * `webhook_cycle(...)`: one cycle of a webhook worker (record the attempts it finished, then
+ * claim due deliveries for its free slots) in one call, so one round trip instead of five
+ * (BEGIN, record, lock, claim, COMMIT). Under load each round trip waited behind the worker's
+ * HTTP traffic for milliseconds, and slots freed by finished attempts stayed empty until the
+ * cycle ended. The statements are those the repository ran before (webhook-delivery.repo.ts);
+ * inside a function each still gets its own snapshot, so the claim, made after the advisory
+ * lock is granted, sees every claim committed before it.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    CREATE FUNCTION webhook_cycle(
+      p_worker text,
+      p_delivery_ids uuid[], p_attempt_ids uuid[], p_attempts int[], p_attempted_at timestamptz[], p_outcomes text[],
+      p_status_codes int[], p_latencies int[], p_errors text[], p_snippets text[], p_statuses text[], p_next_attempt_at timestamptz[],
+      p_claim_limit int, p_max_per_endpoint int, p_lease_seconds float8, p_lock_key bigint
+    ) RETURNS TABLE (
+      id uuid, endpoint_id uuid, account_id uuid, event_type text, msg_id text, payload text, attempts int,
+      url text, secret_encrypted text, previous_secret_encrypted text, previous_secret_expires_at timestamptz, failing_since timestamptz
+    ) LANGUAGE plpgsql VOLATILE
+    -- Each call is planned for its own arrays: a generic plan guesses 10 elements per array and
+    -- joined the recorded attempts to their deliveries by a nested loop over both (n² rows).
+    SET plan_cache_mode = force_custom_plan
+    AS $fn$
+    #variable_conflict use_column
+    BEGIN
+      -- A claim or an outcome lost to a database crash only means one more attempt with the same
+      -- webhook-id (at least once): the commit need not wait for the WAL flush.
+      PERFORM set_config('synchronous_commit', 'off', true);
+
+      IF cardinality(p_delivery_ids) > 0 THEN
+        -- Joined to the unnested arrays by primary key (the arrays' length is known to the planner
+        -- here; a CTE hid it, and a nested loop compared every attempt with every delivery).
+        UPDATE webhook_deliveries d
+        SET status = v.status, next_attempt_at = v.next_attempt_at, last_status_code = v.status_code, last_latency_ms = v.latency_ms,
+            last_error = v.error, last_attempt_at = v.attempted_at,
+            delivered_at = CASE WHEN v.status = 'delivered' THEN now() ELSE d.delivered_at END,
+            locked_by = NULL, locked_until = NULL, updated_at = now()
+        FROM unnest(p_delivery_ids, p_statuses, p_next_attempt_at, p_status_codes, p_latencies, p_errors, p_attempted_at)
+          AS v(delivery_id, status, next_attempt_at, status_code, latency_ms, error, attempted_at)
+        WHERE d.id = v.delivery_id AND d.locked_by = p_worker AND d.status = 'delivering';
+        -- Every attempt is logged, also one whose lease another worker took over meanwhile; not
+        -- one whose delivery is gone (its endpoint deleted while the attempt was in flight).
+        INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
+        SELECT * FROM unnest(p_attempt_ids, p_delivery_ids, p_attempts, p_attempted_at, p_outcomes, p_status_codes, p_latencies, p_errors, p_snippets)
+          AS a(id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
+        WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id);
+      END IF;
+
+      IF p_claim_limit <= 0 THEN
+        RETURN;
+      END IF;
+      -- Claimers are serialised, so the per-endpoint in-flight count read below is the one acted on.
+      PERFORM pg_advisory_xact_lock(p_lock_key);
+      RETURN QUERY
+        WITH picked AS (
+          SELECT due.id FROM webhook_endpoints ep
+          CROSS JOIN LATERAL (
+            SELECT count(*)::int AS n FROM webhook_deliveries f WHERE f.endpoint_id = ep.id AND f.status = 'delivering'
+          ) busy
+          CROSS JOIN LATERAL (
+            SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
+            WHERE p.endpoint_id = ep.id AND p.status = 'pending' AND p.next_attempt_at <= now()
+            ORDER BY p.next_attempt_at
+            LIMIT least(p_claim_limit, greatest(0, p_max_per_endpoint - busy.n))
+          ) due
+          WHERE ep.enabled
+          ORDER BY due.next_attempt_at
+          LIMIT p_claim_limit
+        ), locked AS (
+          SELECT l.id, l.status FROM webhook_deliveries l
+          WHERE l.id = ANY(ARRAY(SELECT picked.id FROM picked))
+          FOR UPDATE SKIP LOCKED
+        )
+        UPDATE webhook_deliveries d
+        SET status = 'delivering', locked_by = p_worker,
+            locked_until = now() + make_interval(secs => p_lease_seconds),
+            attempts = d.attempts + 1, updated_at = now()
+        FROM locked, webhook_endpoints e
+        WHERE d.id = locked.id AND locked.status = 'pending' AND e.id = d.endpoint_id
+        RETURNING d.id, d.endpoint_id, d.account_id, d.event_type, d.msg_id, d.payload, d.attempts,
+                  e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at, e.failing_since;
+    END
+    $fn$`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP FUNCTION webhook_cycle(text, uuid[], uuid[], int[], timestamptz[], text[], int[], int[], text[], text[], text[], timestamptz[], int, int, float8, bigint)`.execute(db);
+}

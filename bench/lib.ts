@@ -100,3 +100,54 @@ export function medianBy<T>(rounds: readonly T[], value: (round: T) => number): 
   const sorted = [...rounds].sort((a, b) => value(a) - value(b));
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when unreadable. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL server's processes (every backend and helper) on this machine. */
+function postgresPids(): number[] {
+  try {
+    return fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Where a phase's CPU went: this process, named child processes and the PostgreSQL server, in
+ * % of one core over the phase's wall time. `const done = cpuMeter({ receiver: pid }); ...; done()`.
+ */
+export function cpuMeter(children: Record<string, number | undefined> = {}) {
+  const started = performance.now();
+  const self = process.cpuUsage();
+  const postgres = () => postgresPids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const pg0 = postgres();
+  const child0 = Object.fromEntries(Object.entries(children).map(([name, pid]) => [name, pid ? processCpuSeconds(pid) : 0]));
+  return (): Record<string, number> => {
+    const wall = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(self);
+    const pct = (seconds: number) => Math.round((seconds / wall) * 100);
+    return {
+      self: pct((used.user + used.system) / 1e6),
+      ...Object.fromEntries(Object.entries(children).map(([name, pid]) => [name, pid ? pct(processCpuSeconds(pid) - child0[name]!) : 0])),
+      postgres: pct(postgres() - pg0),
+    };
+  };
+}

@@ -10,7 +10,7 @@ import { createEventsRepo } from '../src/modules/events/events.repo.js';
 import { buildRejectedMessagePayload, serializeWebhookPayload } from '../src/modules/webhooks/webhook-payloads.js';
 import { generateWebhookMessageId, signPayload } from '../src/modules/webhooks/webhook-signing.js';
 import { createWebhookWorker } from '../src/modules/webhooks/webhook-worker.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, medianBy, startProcess, stopProcess } from './lib.js';
+import { cpuMeter, DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, medianBy, startProcess, stopProcess } from './lib.js';
 
 /**
  * Issue 6's benchmark: signed webhook deliveries per second from the outbox to a local
@@ -82,6 +82,7 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
         allowPrivateNetworks: true,
         pollIntervalMs: 20,
       });
+      const cpu = cpuMeter({ receiver: receiver?.pid });
       const started = performance.now();
       worker.start();
       // Polls the receiver (not the database, which would compete with the workers), then waits
@@ -98,6 +99,7 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
         await new Promise((r) => setTimeout(r, 10));
       }
       const seconds = (performance.now() - started) / 1000;
+      cpuRounds.ours.push(cpu());
       await worker.stop();
       return seconds;
     };
@@ -106,13 +108,20 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
     // whichever runs second), then ours and the two bare loops take turns; medians of the rounds.
     await bareLoop(port, body, secrets, concurrency, expected, true);
     const ourSeconds: number[] = [];
+    const cpuRounds: Record<'ours' | 'bare' | 'keepAlive', Array<Record<string, number>>> = { ours: [], bare: [], keepAlive: [] };
+    const measured = async (into: Array<Record<string, number>>, run: () => Promise<number>) => {
+      const cpu = cpuMeter({ receiver: receiver?.pid });
+      const result = await run();
+      into.push(cpu());
+      return result;
+    };
     const bareRounds: number[] = [];
     const keepAliveRounds: number[] = [];
     for (let round = 0; round < rounds; round++) {
       ourSeconds.push(await deliverRound(round));
       // The bare loop: the same signed body, the same concurrency, no database, no claims.
-      bareRounds.push(await bareLoop(port, body, secrets, concurrency, expected, false));
-      keepAliveRounds.push(await bareLoop(port, body, secrets, concurrency, expected, true));
+      bareRounds.push(await measured(cpuRounds.bare, () => bareLoop(port, body, secrets, concurrency, expected, false)));
+      keepAliveRounds.push(await measured(cpuRounds.keepAlive, () => bareLoop(port, body, secrets, concurrency, expected, true)));
     }
     const final = await stats();
     const seconds = medianBy(ourSeconds, (x) => x);
@@ -127,6 +136,9 @@ export async function runWebhooksBench(opts: { databaseUrl?: string; events?: nu
       deliveriesPerSecond,
       rounds: { deliveriesPerSecond: ourSeconds.map((x) => Math.round(expected / x)), bareLoopPerSecond: bareRounds, bareKeepAlivePerSecond: keepAliveRounds },
       deliverySeconds: Number(seconds.toFixed(2)),
+      // % of one core used in each round by this process (ours: the worker; bare: the client
+      // loop), the receiver and the PostgreSQL server: where the machine's two cores went.
+      cpuPercent: cpuRounds,
       // Over every round, ours and the bare loops' (each bare request signed with its own id).
       receiverVerified: final.verified,
       receiverRejected: final.rejected,

@@ -137,7 +137,9 @@ function postgresPids(): number[] {
 export function cpuMeter(children: Record<string, number | undefined> = {}) {
   const started = performance.now();
   const self = process.cpuUsage();
-  const postgres = () => postgresPids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  // Per server process: a backend that starts during the phase counts from zero; one that exits
+  // takes its share with it (the pools keep theirs open during a phase).
+  const postgres = () => new Map(postgresPids().map((pid) => [pid, processCpuSeconds(pid)]));
   const pg0 = postgres();
   const child0 = Object.fromEntries(Object.entries(children).map(([name, pid]) => [name, pid ? processCpuSeconds(pid) : 0]));
   return (): Record<string, number> => {
@@ -147,7 +149,7 @@ export function cpuMeter(children: Record<string, number | undefined> = {}) {
     return {
       self: pct((used.user + used.system) / 1e6),
       ...Object.fromEntries(Object.entries(children).map(([name, pid]) => [name, pid ? pct(processCpuSeconds(pid) - child0[name]!) : 0])),
-      postgres: pct(postgres() - pg0),
+      postgres: pct([...postgres()].reduce((sum, [pid, seconds]) => sum + seconds - (pg0.get(pid) ?? 0), 0)),
     };
   };
 }

@@ -13,40 +13,33 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE FUNCTION webhook_cycle(
-      p_worker text,
-      p_delivery_ids uuid[], p_attempt_ids uuid[], p_attempts int[], p_attempted_at timestamptz[], p_outcomes text[],
-      p_status_codes int[], p_latencies int[], p_errors text[], p_snippets text[], p_statuses text[], p_next_attempt_at timestamptz[],
-      p_claim_limit int, p_max_per_endpoint int, p_lease_seconds float8, p_lock_key bigint
+      p_worker text, p_attempts json, p_claim_limit int, p_max_per_endpoint int, p_lease_seconds float8, p_lock_key bigint
     ) RETURNS TABLE (
       id uuid, endpoint_id uuid, account_id uuid, event_type text, msg_id text, payload text, attempts int,
       url text, secret_encrypted text, previous_secret_encrypted text, previous_secret_expires_at timestamptz, failing_since timestamptz
-    ) LANGUAGE plpgsql VOLATILE
-    -- Each call is planned for its own arrays: a generic plan guesses 10 elements per array and
-    -- joined the recorded attempts to their deliveries by a nested loop over both (n² rows).
-    SET plan_cache_mode = force_custom_plan
-    AS $fn$
+    ) LANGUAGE plpgsql VOLATILE AS $fn$
     #variable_conflict use_column
     BEGIN
       -- A claim or an outcome lost to a database crash only means one more attempt with the same
       -- webhook-id (at least once): the commit need not wait for the WAL flush.
       PERFORM set_config('synchronous_commit', 'off', true);
 
-      IF cardinality(p_delivery_ids) > 0 THEN
-        -- Joined to the unnested arrays by primary key (the arrays' length is known to the planner
-        -- here; a CTE hid it, and a nested loop compared every attempt with every delivery).
+      -- p_attempts: a JSON array of the attempts finished, each with the attempt log's columns
+      -- and the delivery's state after it (status, next_attempt_at).
+      IF json_array_length(p_attempts) > 0 THEN
         UPDATE webhook_deliveries d
         SET status = v.status, next_attempt_at = v.next_attempt_at, last_status_code = v.status_code, last_latency_ms = v.latency_ms,
             last_error = v.error, last_attempt_at = v.attempted_at,
             delivered_at = CASE WHEN v.status = 'delivered' THEN now() ELSE d.delivered_at END,
             locked_by = NULL, locked_until = NULL, updated_at = now()
-        FROM unnest(p_delivery_ids, p_statuses, p_next_attempt_at, p_status_codes, p_latencies, p_errors, p_attempted_at)
-          AS v(delivery_id, status, next_attempt_at, status_code, latency_ms, error, attempted_at)
+        FROM json_to_recordset(p_attempts)
+          AS v(delivery_id uuid, status text, next_attempt_at timestamptz, status_code int, latency_ms int, error text, attempted_at timestamptz)
         WHERE d.id = v.delivery_id AND d.locked_by = p_worker AND d.status = 'delivering';
         -- Every attempt is logged, also one whose lease another worker took over meanwhile; not
         -- one whose delivery is gone (its endpoint deleted while the attempt was in flight).
         INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
-        SELECT * FROM unnest(p_attempt_ids, p_delivery_ids, p_attempts, p_attempted_at, p_outcomes, p_status_codes, p_latencies, p_errors, p_snippets)
-          AS a(id, delivery_id, attempt, attempted_at, outcome, status_code, latency_ms, error, response_snippet)
+        SELECT a.* FROM json_to_recordset(p_attempts)
+          AS a(id uuid, delivery_id uuid, attempt int, attempted_at timestamptz, outcome text, status_code int, latency_ms int, error text, response_snippet text)
         WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id);
       END IF;
 
@@ -88,5 +81,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP FUNCTION webhook_cycle(text, uuid[], uuid[], int[], timestamptz[], text[], int[], int[], text[], text[], text[], timestamptz[], int, int, float8, bigint)`.execute(db);
+  await sql`DROP FUNCTION webhook_cycle(text, json, int, int, float8, bigint)`.execute(db);
 }

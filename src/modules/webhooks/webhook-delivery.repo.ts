@@ -211,18 +211,28 @@ export interface ExchangeResult {
  * claims up to `claimLimit` due deliveries for the worker, never letting an endpoint have more
  * than `maxPerEndpoint` deliveries in flight across all workers (each enabled endpoint offers at
  * most its free slots, oldest due first, so a slow receiver fills its own slots and the others
- * keep flowing); rows are taken FOR UPDATE SKIP LOCKED. The attempts' columns travel as arrays:
- * a dozen parameters whatever the batch size.
+ * keep flowing); rows are taken FOR UPDATE SKIP LOCKED. The attempts travel as one JSON text:
+ * serialised natively, where arrays of parameters were escaped element by element in JavaScript.
  */
 async function cycle(q: Kysely<DB>, input: ExchangeInput): Promise<ClaimedDelivery[]> {
-  const column = <T>(pick: (a: AttemptRecord) => T): T[] => input.attempts.map(pick);
+  const attempts = JSON.stringify(
+    input.attempts.map((a) => ({
+      id: newTimeOrderedId(),
+      delivery_id: a.deliveryId,
+      attempt: a.attempt,
+      attempted_at: a.attemptedAt,
+      outcome: a.outcome,
+      status_code: a.statusCode,
+      latency_ms: a.latencyMs,
+      error: a.error,
+      response_snippet: a.responseSnippet,
+      status: a.status,
+      next_attempt_at: a.nextAttemptAt,
+    })),
+  );
   const result = await sql<ClaimedDelivery>`
-    SELECT * FROM webhook_cycle(
-      ${input.workerId}, ${column((a) => a.deliveryId)}::uuid[], ${column(() => newTimeOrderedId())}::uuid[], ${column((a) => a.attempt)}::int[],
-      ${column((a) => a.attemptedAt)}::timestamptz[], ${column((a) => a.outcome)}::text[], ${column((a) => a.statusCode)}::int[],
-      ${column((a) => a.latencyMs)}::int[], ${column((a) => a.error)}::text[], ${column((a) => a.responseSnippet)}::text[],
-      ${column((a) => a.status)}::text[], ${column((a) => a.nextAttemptAt)}::timestamptz[],
-      ${Math.max(0, input.claimLimit)}::int, ${input.maxPerEndpoint}::int, ${input.leaseMs / 1000}::float8, ${CLAIM_LOCK_KEY}::bigint)`.execute(q);
+    SELECT * FROM webhook_cycle(${input.workerId}, ${attempts}::json, ${Math.max(0, input.claimLimit)}::int, ${input.maxPerEndpoint}::int,
+                                ${input.leaseMs / 1000}::float8, ${CLAIM_LOCK_KEY}::bigint)`.execute(q);
   return result.rows;
 }
 

@@ -61,6 +61,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   const pool = createConnectionPool({ maxSocketsPerAgent: config.concurrency });
 
   const inFlight = new Map<string, Promise<void>>();
+  /** Claimed deliveries whose attempts start after this turn (see `launch`), and those starts. */
+  let launching = 0;
+  const launches = new Set<Promise<void>>();
   /** Finished attempts not recorded yet (the next cycle records them). */
   let finished: Array<{ record: AttemptRecord; delivery: ClaimedDelivery }> = [];
   let running = false;
@@ -119,7 +122,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       result = await deliverWebhook({
         url: d.url,
         body: d.payload,
-        headers: { ...headers },
+        headers,
         timeoutMs: config.timeoutMs,
         maxResponseBytes: MAX_RESPONSE_BYTES,
         allowPrivateNetworks: options.allowPrivateNetworks,
@@ -172,13 +175,41 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   }
 
   /**
+   * Starts the attempts of claimed deliveries. `deferred`: after the current turn of the event
+   * loop, so that the delivery loop's next cycle is sent to the database first; starting a
+   * hundred requests takes milliseconds, which the next cycle would otherwise wait out.
+   */
+  function launch(claimed: ClaimedDelivery[], deferred: boolean): void {
+    const start = () => {
+      for (const d of claimed) {
+        const p = attempt(d).finally(() => {
+          inFlight.delete(d.id);
+          wake(deliveryWakers);
+        });
+        inFlight.set(d.id, p);
+      }
+    };
+    if (!deferred) return start();
+    launching += claimed.length;
+    const started = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        launching -= claimed.length;
+        start();
+        resolve();
+      }),
+    );
+    launches.add(started);
+    void started.finally(() => launches.delete(started));
+  }
+
+  /**
    * One cycle: records the finished attempts and, when `claim`, claims due deliveries for the
    * free slots and starts their attempts. Returns how many it claimed.
    */
-  async function cycle(claim: boolean): Promise<number> {
+  async function cycle(claim: boolean, deferLaunch = false): Promise<number> {
     const batch = finished.slice(0, MAX_RECORDED_PER_CYCLE);
     finished = finished.slice(batch.length);
-    const free = claim ? Math.min(MAX_CLAIMED_PER_CYCLE, config.concurrency - inFlight.size) : 0;
+    const free = claim ? Math.max(0, Math.min(MAX_CLAIMED_PER_CYCLE, config.concurrency - inFlight.size - launching)) : 0;
     let claimed: ClaimedDelivery[] = [];
     try {
       const result = await repo.exchange({
@@ -202,13 +233,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       // The leases expire and the deliveries are attempted again: nothing is lost.
       log.error({ err }, batch.length > 0 ? 'could not record webhook attempts' : 'webhook claim failed');
     }
-    for (const d of claimed) {
-      const p = attempt(d).finally(() => {
-        inFlight.delete(d.id);
-        wake(deliveryWakers);
-      });
-      inFlight.set(d.id, p);
-    }
+    if (claimed.length > 0) launch(claimed, deferLaunch);
     return claimed.length;
   }
 
@@ -245,10 +270,10 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
    */
   async function deliveryLoop(): Promise<void> {
     while (running) {
-      const claimed = await cycle(true);
+      const claimed = await cycle(true, true);
       if (!running) break;
       if (finished.length > 0) continue;
-      if (claimed > 0 && inFlight.size < config.concurrency) continue;
+      if (claimed > 0 && inFlight.size + launching < config.concurrency) continue;
       await sleep(pollIntervalMs, deliveryWakers);
     }
   }
@@ -276,6 +301,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       clearInterval(reaperTimer);
       wakeAll();
       await Promise.allSettled(loops);
+      await Promise.allSettled([...launches]);
       await Promise.allSettled([...inFlight.values()]);
       await recordFinished();
       pool.destroy();

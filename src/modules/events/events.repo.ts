@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 
 /** The six webhook events of the reference (DECISIONS.md, Webhooks). */
 export const EVENT_TYPES = ['inbound_message', 'unsubscribe', 'delivery_report', 'contact_status', 'bounced_message', 'rejected_message'] as const;
@@ -16,7 +16,7 @@ export function createEventsRepo(db: Kysely<DB>) {
   return {
     /** One event, written whatever the subscriptions (tests and tools; the product uses recordEvents). */
     async record(accountId: string, type: EventType, payload: unknown): Promise<string> {
-      const id = newId();
+      const id = newTimeOrderedId();
       await db.insertInto('events').values({ id, account_id: accountId, type, payload: JSON.stringify(payload), dispatched_at: null }).execute();
       return id;
     },
@@ -61,7 +61,7 @@ export async function recordEvents(db: Kysely<DB>, events: readonly EventInput[]
   for (let i = 0; i < kept.length; i += 1000) {
     const chunk = kept.slice(i, i + 1000);
     await sql`INSERT INTO events (id, account_id, type, payload)
-      SELECT id, account_id, type, payload::jsonb FROM unnest(${sql.val(chunk.map(() => newId()))}::uuid[], ${sql.val(chunk.map((e) => e.accountId))}::uuid[],
+      SELECT id, account_id, type, payload::jsonb FROM unnest(${sql.val(chunk.map(() => newTimeOrderedId()))}::uuid[], ${sql.val(chunk.map((e) => e.accountId))}::uuid[],
         ${sql.val(chunk.map((e) => e.type))}::text[], ${sql.val(chunk.map((e) => JSON.stringify(e.payload)))}::text[]) AS e(id, account_id, type, payload)`.execute(db);
   }
 }

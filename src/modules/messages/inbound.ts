@@ -3,7 +3,7 @@ import { NOT_YET_SENT } from './messages.repo.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
 import type { NewContact } from '../contacts/contacts.service.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 import { contactByPhoneForUpdate, contactStatusPayload, createInboundContact, hasContacts, inboundPayload, unsubscribePayload, updateContact, type ContactRow } from './consent.js';
 import { recordEvents, type EventInput } from '../events/events.repo.js';
 import { analyzeSegments } from './segments.js';
@@ -49,7 +49,7 @@ export function createInboundService(deps: { db: Kysely<DB> }) {
   function reply(account: AccountRow, contact: ContactRow | undefined, phone: string, text: string) {
     const info = analyzeSegments(text);
     return {
-      id: newId(),
+      id: newTimeOrderedId(),
       account_id: account.id,
       type: 'OUTGOING' as const,
       from: account.short_code,
@@ -87,7 +87,7 @@ export function createInboundService(deps: { db: Kysely<DB> }) {
           contact = (await contactByPhoneForUpdate(trx, account.id, phone)) ?? (await createInboundContact(trx, account.id, phone));
         }
         const info = analyzeSegments(text);
-        const messageId = newId();
+        const messageId = newTimeOrderedId();
         await trx
           .insertInto('messages')
           .values({
@@ -220,7 +220,7 @@ export function createOptInRequester(db: Kysely<DB>) {
         : `${found.name}: Reply with your email address to confirm your subscription. Msg&data rates may apply. Reply HELP for help, STOP to cancel.`;
     const info = analyzeSegments(text);
     const message = {
-      id: newId(),
+      id: newTimeOrderedId(),
       account_id: contact.account_id,
       type: 'OUTGOING',
       from: found.short_code,

@@ -3,7 +3,7 @@ import type { DB } from '../../db/tables.js';
 import { applySortAndPage, countRows, type ColumnMap } from '../../db/list.js';
 import { parseIsoDate, type ListQuery } from '../../http/list-query.js';
 import { NotFoundError, PaymentRequiredError, ValidationError, type FieldErrors } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
+import { newId, newTimeOrderedId } from '../../lib/ids.js';
 import { formatDate } from '../../lib/time.js';
 import { contactsByPhones, refusalFor, rejectedPayload, REFUSAL_TEXT } from './consent.js';
 import { recordEvents } from '../events/events.repo.js';
@@ -126,7 +126,7 @@ export function createScheduledMessagesService(deps: { db: Kysely<DB>; messages:
         if (!(await repo.charge(accountId, text.info.segments))) {
           throw new PaymentRequiredError(`Your credit balance does not cover this message (${text.info.segments} credits needed). Nothing was scheduled.`);
         }
-        const messageId = newId();
+        const messageId = newTimeOrderedId();
         const created = now();
         await repo.insertMany([
           {

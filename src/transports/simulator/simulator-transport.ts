@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/tables.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 import type { TransactionalTransport } from '../../modules/messages/dispatcher.js';
 import { DELIVERED, DELIVERY_CODES } from '../delivery-codes.js';
 import type { DeliveryReport, OutboundSms, SubmitResult, TransportHandlers } from '../transport.js';
@@ -69,7 +69,7 @@ export class SimulatorTransport implements TransactionalTransport {
     if (batch.length === 0) return [];
     const due = new Date(Date.now() + (this.options.reportDelayMs ?? 500));
     const rows = batch.map((m) => ({
-      id: newId(),
+      id: newTimeOrderedId(),
       account_id: m.accountId,
       direction: 'MT' as const,
       handset: m.to,

@@ -8,7 +8,7 @@ import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { CARRIER_SEED } from '../src/modules/carriers/carriers.seed.js';
 import type { Figure } from './report.js';
-import { DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, startProcess, stopProcess } from './lib.js';
+import { cpuMeter, DEFAULT_BENCH_DATABASE_URL, dropDatabase, freePort, freshDatabase, startProcess, stopProcess } from './lib.js';
 
 /**
  * Issue 9's mixed load. One API process and worker processes on one PostgreSQL database:
@@ -122,7 +122,10 @@ export async function runMixedBench(opts: MixedOptions = {}): Promise<Record<str
   const sustainSeconds = opts.sustainSeconds ?? 60;
   const probeSeconds = opts.probeSeconds ?? 10;
   const connections = opts.connections ?? 16;
-  const pipelineMessages = opts.pipelineMessages ?? 20_000;
+  // Enough messages for the steady state to dominate: each phase ends with a fixed tail (the
+  // simulator's 500 ms report delay and the 250 ms poll), which at 20,000 messages was a third
+  // of a phase and capped any gain from a second worker.
+  const pipelineMessages = opts.pipelineMessages ?? 100_000;
   const dbName = 'shortcode_bench_mixed';
   const databaseUrl = await freshDatabase(serverUrl, dbName);
 
@@ -225,6 +228,7 @@ export async function runMixedBench(opts: MixedOptions = {}): Promise<Record<str
         await Promise.all(Array.from({ length: workerCount }, () => startWorker()));
         const startedAll = Date.now();
         const cpuBefore = machineCpu();
+        const cpu = cpuMeter(Object.fromEntries(workers.map((w, i) => [`worker${i + 1}`, w.pid])));
         // Polled every 250 ms (the count scans this phase's messages; more often would load the
         // database being measured).
         for (;;) {
@@ -235,10 +239,11 @@ export async function runMixedBench(opts: MixedOptions = {}): Promise<Record<str
         }
         const seconds = (Date.now() - startedAll) / 1000;
         const cpuAfter = machineCpu();
+        const cpuPercent = cpu();
         // How busy the machine's cores were while the workers drained the queue: with both cores
         // busy under one worker, a second worker has no CPU to add throughput with.
         const machineCpuBusy = Number((1 - (cpuAfter.idle - cpuBefore.idle) / (cpuAfter.total - cpuBefore.total)).toFixed(2));
-        return { workers: workerCount, messages: pipelineMessages, seconds: Number(seconds.toFixed(2)), startupSeconds: Number(((startedAll - started) / 1000).toFixed(2)), messagesPerSecond: Math.round(pipelineMessages / seconds), delivered: await count(['delivered']), machineCpuBusy };
+        return { workers: workerCount, messages: pipelineMessages, seconds: Number(seconds.toFixed(2)), startupSeconds: Number(((startedAll - started) / 1000).toFixed(2)), messagesPerSecond: Math.round(pipelineMessages / seconds), delivered: await count(['delivered']), machineCpuBusy, cpuPercent };
       };
       const one = await drain(1);
       const two = await drain(2);

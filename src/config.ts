@@ -214,7 +214,7 @@ export function loadConfig(env: Env = process.env, flags: ServerFlags = {}): Con
       leaseMs: webhooksLease,
     },
     messaging: loadMessagingConfig(env),
-    campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 5000, 100, 100_000),
+    campaignFanOutBatchSize: int(env, 'CAMPAIGN_FANOUT_BATCH_SIZE', 10_000, 100, 100_000),
     imports: {
       maxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000),
       maxBytes: int(env, 'IMPORT_MAX_BYTES', 1_073_741_824, 1024, 1_073_741_824),

@@ -77,7 +77,7 @@ export function toCampaign(row: CampaignRow, groups: string[], stats: MessageSta
  */
 export function createCampaignsService(deps: CampaignsServiceDeps) {
   const repo = createCampaignsRepo(deps.db);
-  const batchSize = deps.fanOutBatchSize ?? 5000;
+  const batchSize = deps.fanOutBatchSize ?? 10_000;
 
   async function present(rows: CampaignRow[]): Promise<Campaign[]> {
     const groups = await repo.groupsOf(rows.map((r) => r.id));

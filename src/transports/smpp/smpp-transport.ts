@@ -260,7 +260,19 @@ export class SmppTransport implements SmsTransport {
 
   async submit(batch: OutboundSms[]): Promise<SubmitResult[]> {
     if (!this.handlers) throw new Error(`${this.name}: submit before start`);
-    return Promise.all(batch.map((message) => this.submitMessage(message)));
+    // At most a window's worth of messages is being prepared or sent per call: each message is
+    // encoded just before its turn. Encoding a whole batch up front kept the event loop busy for
+    // milliseconds, during which answers from the SMSC waited and the window stood empty.
+    const results = new Array<SubmitResult>(batch.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < batch.length) {
+        const i = next++;
+        results[i] = await this.submitMessage(batch[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.windowSize, batch.length) }, lane));
+    return results;
   }
 
   async stop(): Promise<void> {

@@ -6,9 +6,12 @@ import { sql, type Kysely } from 'kysely';
  * claim due deliveries for its free slots) in one call, so one round trip instead of five
  * (BEGIN, record, lock, claim, COMMIT). Under load each round trip waited behind the worker's
  * HTTP traffic for milliseconds, and slots freed by finished attempts stayed empty until the
- * cycle ended. The statements are those the repository ran before (webhook-delivery.repo.ts);
- * inside a function each still gets its own snapshot, so the claim, made after the advisory
- * lock is granted, sees every claim committed before it.
+ * cycle ended. The claim is the statement the repository ran before; inside a function each
+ * statement still gets its own snapshot, so the claim, made after the advisory lock is granted,
+ * sees every claim committed before it. Recording changed: the attempts are joined to their
+ * deliveries by the primary key, one probe each (the old statement's `id = ANY(...)` beside a
+ * join to a CTE estimated at 10 rows was planned as a nested loop comparing every attempt with
+ * every delivery), and the deliveries are updated before the attempts are logged.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`

@@ -37,7 +37,8 @@ export function newTimeOrderedId(): string {
     const time = now.toString(16).padStart(12, '0');
     timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
   }
-  // randomUUID(): xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V: the variant, kept).
+  // A randomUUID() has its version digit (4) at index 14; from index 15 on (random digits and
+  // the variant) it is kept, after the time and a 7.
   return timePrefix + randomUUID().slice(15);
 }
 let lastMillis = -1;

@@ -48,7 +48,7 @@ async function waitUntil(predicate: () => Promise<boolean>, timeoutMs: number, p
   }
 }
 
-export async function newAccount(db: Kysely<DB>, credits: number) {
+async function newAccount(db: Kysely<DB>, credits: number) {
   const services = createServices(db, loadConfig({ NODE_ENV: 'test' }));
   const { account } = await services.accounts.create({ name: 'Bench', email: `bench-${randomBytes(4).toString('hex')}@example.test`, password: 'benchmark password' });
   await db.updateTable('accounts').set({ credit_balance: credits }).where('id', '=', account.id).execute();
@@ -146,7 +146,7 @@ export async function baseline(db: Kysely<DB>, total: number) {
   return { messages: total, seconds: Number(elapsed.toFixed(2)), messagesPerSecond: Math.round(total / elapsed) };
 }
 
-export async function rawSmpp(port: number, total: number, window: number) {
+async function rawSmpp(port: number, total: number, window: number) {
   const session = smpp.connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => {
     session.on('connect', () =>
@@ -176,7 +176,7 @@ export async function rawSmpp(port: number, total: number, window: number) {
 }
 
 /** One run of our path: `total` messages accepted, then dispatched through the SMPP transport. */
-export async function dispatcherSmpp(db: Kysely<DB>, port: number, total: number, window: number, submitsAtSmsc: () => Promise<number>) {
+async function dispatcherSmpp(db: Kysely<DB>, port: number, total: number, window: number, submitsAtSmsc: () => Promise<number>) {
   const { services, account } = await newAccount(db, total * 2);
   for (let b = 0; b < total / 1000; b++) {
     await services.messages.sendBatch(

@@ -123,8 +123,8 @@ export async function runMixedBench(opts: MixedOptions = {}): Promise<Record<str
   const probeSeconds = opts.probeSeconds ?? 10;
   const connections = opts.connections ?? 16;
   // Enough messages for the steady state to dominate: each phase ends with a fixed tail (the
-  // simulator's 500 ms report delay and the 250 ms poll), which at 20,000 messages was a third
-  // of a phase and capped any gain from a second worker.
+  // simulator's 50 ms report delay, up to 250 ms of polling, the last batches' reports), a
+  // sizeable part of a 2-second phase at 20,000 messages.
   const pipelineMessages = opts.pipelineMessages ?? 100_000;
   const dbName = 'shortcode_bench_mixed';
   const databaseUrl = await freshDatabase(serverUrl, dbName);

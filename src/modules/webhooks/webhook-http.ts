@@ -224,8 +224,8 @@ function send(
   elapsed: () => number,
 ): Promise<DeliveryResult> {
   return new Promise<DeliveryResult>((resolve, reject) => {
-    // Passed to end() as a string, so Node writes it with the headers in one system call (a
-    // Buffer goes out in a second chunk of a writev).
+    // Passed to end() as a string, so Node joins it to the headers in one chunk (a Buffer is
+    // copied first, then written as a chunk of its own).
     const body = input.body;
     const transport = url.protocol === 'https:' ? https : http;
     let response: IncomingMessage | undefined;
